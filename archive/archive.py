@@ -1,0 +1,223 @@
+"""The archive: a data directory holding the object store and the database.
+
+``DIR/nianbao.db`` is the SQLite database, ``DIR/objects/`` the content-addressed bodies.
+This class is the only writer of the archive tables (runs, sites, files, fetches,
+problems); parsers read it and write only derived tables.
+
+>>> import tempfile
+>>> a = Archive(tempfile.mkdtemp())
+>>> run = a.start_run("crawl", mode="live", sites=["demo"])
+>>> sha, new = a.store_body(b"<html>hi</html>", media_type="text/html")
+>>> new, a.store_body(b"<html>hi</html>")[1]
+(True, False)
+>>> fid = a.record_fetch(run_id=run, url="http://x.test/", status=200, sha256=sha)
+>>> a.db["fetches"].get(fid)["sha256"] == sha
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archive.db import now, open_db
+from archive.store import ObjectStore
+
+DB_NAME = "nianbao.db"
+
+
+class Archive:
+    def __init__(self, data_dir: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = ObjectStore(self.data_dir, fsync=fsync)
+        self.db: sqlite_utils.Database = open_db(str(self.data_dir / DB_NAME))
+        self._insert_sql: dict[tuple[str, tuple[str, ...], bool], str] = {}
+
+    # -- runs -------------------------------------------------------------------------
+    def start_run(
+        self,
+        command: str,
+        *,
+        mode: str | None = None,
+        sites: list[str] | None = None,
+        user_agent: str | None = None,
+    ) -> int:
+        from nianbao import __version__
+
+        table = self.db["crawl_runs"]
+        table.insert(
+            {
+                "command": command,
+                "mode": mode,
+                "started_at": now(),
+                "status": "running",
+                "sites": json.dumps(sites or [], ensure_ascii=False),
+                "user_agent": user_agent,
+                "nianbao_version": __version__,
+            }
+        )
+        return int(table.last_pk)
+
+    def finish_run(self, run_id: int, *, exit_code: int, stats: dict[str, Any]) -> None:
+        status = {0: "ok", 1: "problems"}.get(exit_code, "failed")
+        self.db["crawl_runs"].update(
+            run_id,
+            {
+                "finished_at": now(),
+                "status": status,
+                "exit_code": exit_code,
+                "stats": json.dumps(stats, ensure_ascii=False, default=str),
+            },
+        )
+
+    # -- sites ------------------------------------------------------------------------
+    def upsert_site(self, name: str, **fields: Any) -> None:
+        row = {"name": name, **{k: _jsonable(v) for k, v in fields.items()}}
+        self.db["sites"].upsert(row, pk="name")
+
+    def record_site_run(self, run_id: int, site: str, **counts: Any) -> None:
+        self.db["site_runs"].upsert({"run_id": run_id, "site": site, **counts}, pk=("run_id", "site"))
+
+    # -- bodies and fetches -----------------------------------------------------------
+    def store_body(self, body: bytes, *, media_type: str | None = None) -> tuple[str, bool]:
+        """Keep ``body``; returns (sha256, whether it is new to the archive)."""
+        sha256 = self.store.put(body)
+        return sha256, self.add_file(sha256, size=len(body), media_type=media_type)
+
+    def add_file(self, sha256: str, *, size: int, media_type: str | None = None) -> bool:
+        """Record an object already in the store; False when the archive knew it already."""
+        row = {
+            "sha256": sha256,
+            "size": size,
+            "media_type": media_type,
+            "path": self.store.relpath(sha256),
+            "first_seen_at": now(),
+        }
+        return self._insert("files", row, or_ignore=True) is not None
+
+    def record_fetch(self, *, run_id: int, url: str, **fields: Any) -> int:
+        row: dict[str, Any] = {"run_id": run_id, "url": url, "fetched_at": now()}
+        row.update({k: _jsonable(v) for k, v in fields.items()})
+        rowid = self._insert("fetches", row)
+        assert rowid is not None
+        return rowid
+
+    def _insert(self, table: str, row: dict[str, Any], *, or_ignore: bool = False) -> int | None:
+        """One row, straight through the connection: the crawl writes a row or two per
+        response, and sqlite-utils looks the table up again on every insert. Returns the
+        rowid, or None when an ``OR IGNORE`` insert found the row already there."""
+        key = (table, tuple(row), or_ignore)
+        sql = self._insert_sql.get(key)
+        if sql is None:
+            columns = ", ".join(f"[{name}]" for name in row)
+            marks = ", ".join("?" for _ in row)
+            verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+            sql = self._insert_sql[key] = f"{verb} INTO [{table}] ({columns}) VALUES ({marks})"
+        cursor = self.db.conn.execute(sql, tuple(row.values()))
+        return cursor.lastrowid if cursor.rowcount else None
+
+    def last_good_fetch(self, url: str) -> dict[str, Any] | None:
+        """The latest fetch of ``url`` that brought (or confirmed) a body."""
+        row = self.db.conn.execute(
+            "SELECT id, sha256, headers, role, status FROM fetches WHERE url = ? "
+            "AND sha256 IS NOT NULL AND status IN (200, 203, 304) ORDER BY id DESC LIMIT 1",
+            [url],
+        ).fetchone()
+        return (
+            None
+            if row is None
+            else dict(zip(("id", "sha256", "headers", "role", "status"), row, strict=True))
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Rows written inside are committed together (one commit, not one per row)."""
+        conn = self.db.conn
+        if conn.in_transaction:  # already inside one: it commits for us
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def item_changes(self, run_id: int, site: str) -> dict[str, int]:
+        """Reports and attachments of a site in this run against the runs before it:
+        new (never archived before), changed (a different body), unchanged, and removed
+        (report items an earlier run found that this run no longer did)."""
+        items = "role IN ('report', 'attachment') AND sha256 IS NOT NULL"
+        counts = self.db.execute(
+            f"""
+            WITH cur AS (
+                SELECT url, sha256 FROM fetches WHERE run_id = :run AND site = :site AND {items}
+            ), prev AS (
+                SELECT f.url, f.sha256 FROM fetches f WHERE f.id IN (
+                    SELECT max(id) FROM fetches
+                    WHERE run_id < :run AND site = :site AND {items} GROUP BY url)
+            )
+            SELECT
+                (SELECT count(*) FROM cur WHERE url NOT IN (SELECT url FROM prev)),
+                (SELECT count(*) FROM cur JOIN prev USING (url) WHERE cur.sha256 != prev.sha256),
+                (SELECT count(*) FROM cur JOIN prev USING (url) WHERE cur.sha256 = prev.sha256),
+                (SELECT count(DISTINCT url) FROM fetches
+                 WHERE run_id < :run AND site = :site AND role = 'report' AND url NOT IN (
+                     SELECT url FROM fetches WHERE run_id = :run AND site = :site))
+            """,
+            {"run": run_id, "site": site},
+        ).fetchone()
+        return dict(zip(("new", "changed", "unchanged", "removed"), counts, strict=True))
+
+    def add_problem(
+        self,
+        stage: str,
+        message: str,
+        *,
+        run_id: int | None = None,
+        site: str | None = None,
+        url: str | None = None,
+        sha256: str | None = None,
+    ) -> None:
+        self.db["problems"].insert(
+            {
+                "run_id": run_id,
+                "site": site,
+                "url": url,
+                "sha256": sha256,
+                "stage": stage,
+                "message": message,
+                "created_at": now(),
+            }
+        )
+
+    def count_problems(self, run_id: int) -> int:
+        return self.db["problems"].count_where("run_id = ?", [run_id])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (list, dict, tuple)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+_OPEN: dict[Path, Archive] = {}
+
+
+def open_archive(data_dir: str | os.PathLike[str], *, fsync: bool = True) -> Archive:
+    """One shared Archive per data dir and process (several crawlers share one connection)."""
+    key = Path(data_dir).resolve()
+    if key not in _OPEN:
+        _OPEN[key] = Archive(key, fsync=fsync)
+    return _OPEN[key]

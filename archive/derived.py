@@ -1,0 +1,155 @@
+"""Writing the derived tables (documents, reports and what hangs off them).
+
+Only parsers' results go here; the archive tables are never touched. Each report is
+replaced as a whole in one transaction, so a reparse killed midway leaves every report
+either as it was or as it is now.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from archive.schema import DERIVED_TABLES
+
+if TYPE_CHECKING:
+    from parsers.document import Document
+    from parsers.report import ReportRecord
+
+_REPORT_CHILDREN = ("checks", "metrics", "report_texts", "report_files")
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """All or nothing. The connection is in autocommit mode (isolation_level=None), where
+    ``with conn:`` would not open a transaction at all."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def save_document(
+    db: sqlite_utils.Database,
+    sha256: str,
+    *,
+    parser: str,
+    parser_version: str,
+    document: Document | None = None,
+    error: str | None = None,
+) -> None:
+    row: dict[str, Any] = {
+        "sha256": sha256,
+        "parser": parser,
+        "parser_version": parser_version,
+        "error": error,
+        "format": None,
+        "method": None,
+        "page_count": None,
+        "title": None,
+        "tables": None,
+        "meta": None,
+        "chars": None,
+    }
+    if document is not None:
+        row.update(
+            format=document.format,
+            method=document.method,
+            page_count=document.page_count,
+            title=document.title,
+            tables=len(document.tables),
+            meta=json.dumps(document.meta, ensure_ascii=False),
+            chars=len(document.text),
+        )
+    db["documents"].upsert(row, pk="sha256")
+    if document is not None:
+        from parsers.formats import MEDIA_TYPES
+
+        media_type = MEDIA_TYPES.get(document.format)
+        if media_type:
+            db.execute("UPDATE files SET media_type = ? WHERE sha256 = ?", [media_type, sha256])
+
+
+def replace_report(db: sqlite_utils.Database, record: ReportRecord) -> None:
+    with transaction(db):  # the report and all its rows, or nothing
+        for table in _REPORT_CHILDREN:
+            db.execute(f"DELETE FROM {table} WHERE report_id = ?", [record.id])
+        db["reports"].upsert(_report_row(record), pk="id")
+        db["report_files"].insert_all(
+            (
+                {
+                    "report_id": record.id,
+                    "sha256": s.sha256,
+                    "fetch_id": s.fetch_id,
+                    "role": s.role,
+                    "name": s.name,
+                }
+                for s in record.sources
+            ),
+            ignore=True,
+        )
+        db["report_texts"].insert({"report_id": record.id, "text": record.text})
+        if record.metrics:
+            db["metrics"].insert_all({"report_id": record.id, **m} for m in record.metrics)
+        if record.checks:
+            db["checks"].insert_all(({"report_id": record.id, **c} for c in record.checks), alter=False)
+
+
+def _report_row(record: ReportRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "title": record.title,
+        "agency": record.agency,
+        "region": record.region,
+        "region_code": record.region_code,
+        "region_level": record.region_level,
+        "year": record.year,
+        "published": record.published,
+        "signed": record.signed,
+        "era": record.era,
+        "doc_number": record.doc_number,
+        "site": record.site,
+        "url": record.url,
+        "fetch_id": record.fetch_id,
+        "sha256": record.sha256,
+        "agency_key": record.agency_key,
+        "is_report": int(record.is_report),
+        "recognition": record.recognition,
+        "recognition_confidence": record.recognition_confidence,
+        "parser": record.parser,
+        "parser_version": record.parser_version,
+    }
+
+
+YEAR_OVER_YEAR = "year_over_year."  # prefix of the cross-report checks' rules
+
+
+def replace_year_over_year_checks(db: sqlite_utils.Database, checks: dict[str, list[dict[str, Any]]]) -> int:
+    """Replace every cross-report check at once: they depend on which other reports exist."""
+    with transaction(db):
+        db.execute("DELETE FROM checks WHERE rule LIKE ?", [YEAR_OVER_YEAR + "%"])
+        rows = [{"report_id": rid, **c} for rid, rows in checks.items() for c in rows]
+        if rows:
+            db["checks"].insert_all(rows)
+    return len(rows)
+
+
+def delete_reports(db: sqlite_utils.Database, report_ids: list[str]) -> None:
+    with transaction(db):
+        for report_id in report_ids:
+            for table in _REPORT_CHILDREN:
+                db.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
+            db.execute("DELETE FROM reports WHERE id = ?", [report_id])
+
+
+def clear_derived(db: sqlite_utils.Database) -> None:
+    with transaction(db):
+        for table in DERIVED_TABLES:
+            db.execute(f"DELETE FROM {table}")

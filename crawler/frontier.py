@@ -1,0 +1,269 @@
+"""A crawl frontier and seen-set on disk, in SQLite, that survives ``kill -9``.
+
+Scrapy's own JOBDIR queues write their index only on a clean shutdown; a killed crawl
+loses them. Here every request is a row (``DATA/frontier/<site>.sqlite``) keyed by its
+fingerprint, so the seen-set and the queue are one table and memory stays flat however
+large the site. Changes are committed in groups, at least every ``COMMIT_INTERVAL_S``
+(a commit per change cost more than all the rest of the frontier's work).
+
+A request is ``queued``, then ``popped`` when handed to the downloader, then ``done`` once
+the spider has handled its response and every request it yielded is itself in the table
+(:class:`FrontierDoneMiddleware`). A killed crawl leaves some rows ``popped``: the next
+crawl of the site puts them back in the queue and carries on. As a request is marked done
+only after what it yielded, every committed state is a consistent one: a kill loses at
+most the last fraction of a second of progress, which the next crawl does again. A crawl
+that finishes deletes its frontier, so the next scheduled crawl starts afresh from the
+home page.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import sqlite3
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.utils.request import request_from_dict
+
+logger = logging.getLogger(__name__)
+
+RECENT_FINGERPRINTS = 4096
+COMMIT_INTERVAL_S = 0.1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    fp TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    state TEXT NOT NULL,          -- queued | popped | done
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_queue ON requests(state, priority DESC, seq);
+"""
+
+
+class SqliteFrontier:
+    """A Scrapy scheduler (``SCHEDULER``) backed by one SQLite file per site."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.fingerprinter = crawler.request_fingerprinter
+        self.stats = crawler.stats
+        self.root = Path(crawler.settings.get("NIANBAO_DATA_DIR")) / "frontier"
+        self.conn: sqlite3.Connection | None = None
+        self.spider: Spider | None = None
+        self.path: Path | None = None
+        self.pending = 0
+        self.seq = 0
+        self.committed_at = 0.0
+        self.recent: OrderedDict[str, None] = OrderedDict()  # fingerprints known to be in the table
+        crawler._nianbao_frontier = self  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SqliteFrontier:
+        return cls(crawler)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        self.root.mkdir(parents=True, exist_ok=True)
+        site = getattr(getattr(spider, "site", None), "name", spider.name)
+        self.path = self.root / f"{site}.sqlite"  # site names are validated slugs
+        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.executescript(_SCHEMA)
+        requeued = self.conn.execute("UPDATE requests SET state = 'queued' WHERE state = 'popped'").rowcount
+        self.pending = self._count("queued")
+        self.seq = self.conn.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
+        if self.pending:
+            done = self._count("done")
+            logger.warning(
+                "%s: resuming an interrupted crawl: %d requests pending (%d re-queued), %d done",
+                site,
+                self.pending,
+                requeued,
+                done,
+            )
+            self.stats.set_value("nianbao/frontier/resumed", 1)
+        self.conn.execute("BEGIN")
+        self.committed_at = time.monotonic()
+
+    def close(self, reason: str) -> None:
+        if self.conn is None:
+            return
+        finished = reason == "finished" and self.pending == 0
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+        self.conn.close()
+        self.conn = None
+        if finished and self.path is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    # -- scheduler interface ----------------------------------------------------------------
+    def has_pending_requests(self) -> bool:
+        return self.pending > 0
+
+    def enqueue_request(self, request: Request) -> bool:
+        assert self.conn is not None
+        fp = self.fingerprinter.fingerprint(request).hex()
+        if request.dont_filter:
+            fp = f"{fp}:{self.seq + 1}"  # allowed again: make the key unique
+        elif self._seen(fp):
+            # Most links a page yields were seen already (pagers, navigation): the seen-set
+            # answers before the request is serialized.
+            self.stats.inc_value("dupefilter/filtered")
+            return False
+        self.seq += 1
+        data = pickle.dumps(request_dict(request, self.spider), protocol=pickle.HIGHEST_PROTOCOL)
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO requests (fp, seq, priority, state, data) VALUES (?, ?, ?, 'queued', ?)",
+            (fp, self.seq, request.priority, data),
+        )
+        if cursor.rowcount == 0:
+            self.stats.inc_value("dupefilter/filtered")
+            return False
+        self._commit_now_and_then()
+        self._remember(fp)
+        self.pending += 1
+        self.stats.inc_value("scheduler/enqueued/disk")
+        return True
+
+    def _seen(self, fp: str) -> bool:
+        """Whether the table holds ``fp``. The fingerprints met last are remembered (a bounded
+        number: memory stays flat), as pagers and navigation repeat the same few links."""
+        if fp in self.recent:
+            self.recent.move_to_end(fp)
+            return True
+        assert self.conn is not None
+        if self.conn.execute("SELECT 1 FROM requests WHERE fp = ?", (fp,)).fetchone() is None:
+            return False
+        self._remember(fp)
+        return True
+
+    def _remember(self, fp: str) -> None:
+        self.recent[fp] = None
+        if len(self.recent) > RECENT_FINGERPRINTS:
+            self.recent.popitem(last=False)
+
+    def next_request(self) -> Request | None:
+        assert self.conn is not None
+        row = self.conn.execute(
+            "SELECT fp, data FROM requests WHERE state = 'queued' ORDER BY priority DESC, seq LIMIT 1"
+        ).fetchone()
+        if row is None:
+            self.pending = 0
+            return None
+        fp, data = row
+        self.conn.execute("UPDATE requests SET state = 'popped' WHERE fp = ?", (fp,))
+        self._commit_now_and_then()
+        self.pending -= 1
+        self.stats.inc_value("scheduler/dequeued/disk")
+        request = request_from_dict(pickle.loads(data), spider=self.spider)
+        request.meta["frontier_fp"] = fp
+        return request
+
+    def mark_done(self, fp: str) -> None:
+        if self.conn is not None:
+            self.conn.execute("UPDATE requests SET state = 'done' WHERE fp = ?", (fp,))
+            self._commit_now_and_then()
+
+    def _commit_now_and_then(self) -> None:
+        assert self.conn is not None
+        now = time.monotonic()
+        if now - self.committed_at >= COMMIT_INTERVAL_S:
+            self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN")
+            self.committed_at = now
+
+    def _count(self, state: str) -> int:
+        assert self.conn is not None
+        return self.conn.execute("SELECT count(*) FROM requests WHERE state = ?", (state,)).fetchone()[0]
+
+
+def request_dict(request: Request, spider: Spider | None) -> dict[str, Any]:
+    """``request.to_dict(spider=spider)``, without its search through every member of the
+    spider for the callback's name (``inspect.getmembers``, once per queued request)."""
+    callback = _method_name(spider, request.callback)
+    errback = _method_name(spider, request.errback)
+    if callback is _UNSURE or errback is _UNSURE:
+        return request.to_dict(spider=spider)  # not a plain spider method: Scrapy's own way
+    data = {"url": request.url, "callback": callback, "errback": errback, "headers": dict(request.headers)}
+    for attr in request.attributes:
+        data.setdefault(attr, getattr(request, attr))
+    if type(request) is not Request:
+        data["_class"] = f"{type(request).__module__}.{type(request).__name__}"
+    return data
+
+
+def _method_name(spider: Spider | None, func: Any) -> Any:
+    """What ``to_dict`` stores for a callback: the value itself when not callable, the name
+    of the spider's method; ``_UNSURE`` when only Scrapy's search can tell."""
+    if not callable(func):
+        return func
+    name = getattr(func, "__name__", None)
+    if spider is None or not name or getattr(func, "__self__", None) is not spider:
+        return _UNSURE
+    if getattr(getattr(spider, name, None), "__func__", None) is not getattr(func, "__func__", _UNSURE):
+        return _UNSURE
+    return name
+
+
+_UNSURE = object()
+
+
+class FrontierDoneMiddleware:
+    """Spider middleware next to the engine: a request is done once every request its
+    callback yielded is in the frontier.
+
+    Scrapy's scraper would schedule those requests a moment after the output has gone by
+    (from a queue, in tasks of their own), so marking the response done at the end of its
+    output could reach the disk before its requests do, and a kill in between would lose
+    them. This middleware hands each request to the engine itself, as the scraper would,
+    and marks the response done after the last one: done always follows its requests."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontierDoneMiddleware:
+        return cls(crawler)
+
+    def _frontier(self) -> SqliteFrontier | None:
+        return getattr(self.crawler, "_nianbao_frontier", None)
+
+    def _scheduled(self, item: Any) -> bool:
+        """Schedule ``item`` now if it is a request (True); anything else goes on as usual."""
+        engine = self.crawler.engine
+        if not isinstance(item, Request) or engine is None or self._frontier() is None:
+            return False
+        engine.crawl(item)
+        return True
+
+    def _done(self, response: Response | None) -> None:
+        frontier = self._frontier()
+        fp = response.meta.get("frontier_fp") if response is not None else None
+        if frontier is not None and fp:
+            frontier.mark_done(fp)
+
+    def process_spider_output(self, response: Response | None, result: Iterable[Any]) -> Iterable[Any]:
+        for item in result:
+            if not self._scheduled(item):
+                yield item
+        self._done(response)
+
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        async for item in result:
+            if not self._scheduled(item):
+                yield item
+        self._done(response)

@@ -1,0 +1,205 @@
+"""Downloader middleware that archives every response and records its provenance.
+
+It sits close to the engine (after redirects and retries), so it sees each request's
+final response: the body goes to the content-addressed store, the fetch to ``fetches``
+(original URL, final URL, redirect chain, status, headers, timing, referring page, link
+text, role). Failures — HTTP errors, network errors, oversize bodies, requests missing
+from a cassette — become ``problems`` rows; the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Headers, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+
+from crawler.filenames import content_disposition_filename, url_filename
+from crawler.runs import run_context
+
+logger = logging.getLogger(__name__)
+
+ATTACHMENT_ROLES = {"attachment"}
+
+
+class ArchiveMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.ctx = run_context(crawler)
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_error, signal=signals.spider_error)
+        return mw
+
+    def _site(self) -> str | None:
+        spider = self.crawler.spider
+        site = getattr(spider, "site", None)
+        return getattr(site, "name", None)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        stored = None
+        if "revalidated" not in response.flags and response.status != 304:
+            stored = await self._keep(response.body)
+        return self.archive_response(request, response, stored=stored)
+
+    def archive_response(
+        self, request: Request, response: Response, *, stored: str | None = None
+    ) -> Response:
+        """Record ``response``: its body (put in the store here, unless ``stored`` is the
+        sha256 it is already stored under) and its fetch row."""
+        archive = self.ctx.archive
+        sha256 = kept = None  # kept: the sha256 of a body stored by this response
+        status, size = response.status, len(response.body)
+        if "revalidated" in response.flags:
+            # 304: the server confirmed the archived version; nothing new to store.
+            sha256, status, size = request.meta["revalidate"]["sha256"], 304, 0
+        elif response.status != 304:
+            sha256 = kept = stored or archive.store.put(response.body)
+        self.stats.inc_value("nianbao/bytes", size)
+        role = request.meta.get("role") or ("robots" if _is_robots(request) else None)
+        with archive.transaction():  # the file's row and the fetch naming it: one commit
+            if kept is not None and archive.add_file(kept, size=size, media_type=_media_type(response)):
+                self.stats.inc_value("nianbao/new_objects")
+            fetch_id = self._record_fetch(
+                request, response, role=role, status=status, size=size, sha256=sha256
+            )
+        request.meta["fetch_id"] = fetch_id
+        request.meta["sha256"] = sha256
+        self.stats.inc_value(f"nianbao/fetches/{role or 'other'}")
+        if response.status >= 400 and role != "robots":  # a site without robots.txt is normal
+            self._problem(request, f"HTTP {response.status} for {response.url}", sha256=sha256)
+        return response
+
+    def _record_fetch(
+        self,
+        request: Request,
+        response: Response,
+        *,
+        role: str | None,
+        status: int,
+        size: int,
+        sha256: str | None,
+    ) -> int:
+        redirects = request.meta.get("redirect_urls") or []
+        return self.ctx.archive.record_fetch(
+            run_id=self.ctx.run_id,
+            site=self._site(),
+            url=redirects[0] if redirects else request.url,
+            final_url=response.url,
+            redirects=[*redirects[1:], request.url] if redirects else None,
+            method=request.method,
+            status=status,
+            headers=_headers(
+                request.meta["revalidate"]["answer_headers"] if status == 304 else response.headers
+            ),
+            duration_ms=_latency_ms(request),
+            referer=request.meta.get("referer") or _header(request, b"Referer"),
+            link_text=request.meta.get("link_text"),
+            role=role,
+            filename=_filename(request, response) if role in ATTACHMENT_ROLES else None,
+            size=size,
+            sha256=sha256,
+        )
+
+    async def _keep(self, body: bytes) -> str:
+        """The body's sha256, once the store holds it. A new object is written, fsynced and
+        renamed into place in a thread: the crawl goes on meanwhile, and its fetch row (which
+        names the object) is written only after the object is safely on disk."""
+        store = self.ctx.archive.store
+        sha256 = hashlib.sha256(body).hexdigest()
+        if not store.exists(sha256):
+            from twisted.internet import reactor  # the one Scrapy installed (not at import time)
+
+            write = deferToThreadPool(reactor, _writers(reactor), store.put, body)
+            stored = await maybe_deferred_to_future(write)
+            assert stored == sha256
+        return sha256
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, IgnoreRequest) and not getattr(exception, "is_problem", False):
+            return None  # deliberate: robots.txt, offsite, … — not a failure
+        if _is_robots(request):
+            return None  # the request it guards fails too, and is recorded then
+        self._problem(request, f"{type(exception).__name__}: {exception}".rstrip(": "))
+        return None
+
+    def spider_error(self, failure: Any, response: Response, spider: Any) -> None:
+        self.ctx.archive.add_problem(
+            "discover",
+            f"error while reading {response.url}: {failure.getErrorMessage()}",
+            run_id=self.ctx.run_id,
+            site=self._site(),
+            url=response.url,
+        )
+        self.stats.inc_value("nianbao/problems")
+
+    def _problem(self, request: Request, message: str, sha256: str | None = None) -> None:
+        logger.warning("%s: %s", request.url, message)
+        self.ctx.archive.add_problem(
+            "fetch",
+            message,
+            run_id=self.ctx.run_id,
+            site=self._site(),
+            url=request.url,
+            sha256=sha256,
+        )
+        self.stats.inc_value("nianbao/problems")
+        self.stats.inc_value("nianbao/failed")
+
+
+# A couple of threads are enough to keep ahead of the crawl's new objects, and few enough not to
+# keep taking the GIL from the reactor thread between their system calls.
+WRITER_THREADS = 2
+_WRITERS: list[ThreadPool] = []
+
+
+def _writers(reactor: Any) -> ThreadPool:
+    """The threads that write new objects: one pool per process, stopped with the reactor."""
+    if not _WRITERS:
+        pool = ThreadPool(minthreads=0, maxthreads=WRITER_THREADS, name="nianbao-object-writer")
+        pool.start()
+        reactor.addSystemEventTrigger("during", "shutdown", pool.stop)
+        _WRITERS.append(pool)
+    return _WRITERS[0]
+
+
+def _is_robots(request: Request) -> bool:
+    return request.url.endswith("/robots.txt")
+
+
+def _media_type(response: Response) -> str | None:
+    value = response.headers.get(b"Content-Type")
+    return value.split(b";")[0].strip().decode("latin-1").lower() if value else None
+
+
+def _headers(headers: Headers) -> dict[str, str]:
+    return {
+        key.decode("latin-1"): ", ".join(v.decode("utf-8", "replace") for v in values)
+        for key, values in headers.items()
+    }
+
+
+def _header(request: Request, name: bytes) -> str | None:
+    value = request.headers.get(name)
+    return value.decode("utf-8", "replace") if value else None
+
+
+def _latency_ms(request: Request) -> int | None:
+    latency = request.meta.get("download_latency")
+    return round(latency * 1000) if latency is not None else None
+
+
+def _filename(request: Request, response: Response) -> str | None:
+    return content_disposition_filename(response.headers.get(b"Content-Disposition")) or url_filename(
+        response.url
+    )

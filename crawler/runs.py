@@ -1,0 +1,39 @@
+"""Which archive and crawl run a Scrapy crawler writes to.
+
+``nianbao crawl`` opens the run and passes its id in ``NIANBAO_RUN_ID``; a bare
+``scrapy crawl annual_reports -a site=NAME`` gets a run of its own, closed with the spider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scrapy.crawler import Crawler
+
+from archive import Archive, open_archive
+
+
+@dataclass
+class RunContext:
+    archive: Archive
+    run_id: int
+    owns_run: bool  # True when this crawler opened the run and must close it
+
+
+def run_context(crawler: Crawler) -> RunContext:
+    ctx = getattr(crawler, "_nianbao_run", None)
+    if ctx is None:
+        settings = crawler.settings
+        archive = open_archive(
+            settings.get("NIANBAO_DATA_DIR"), fsync=settings.getbool("NIANBAO_FSYNC", True)
+        )
+        run_id = settings.getint("NIANBAO_RUN_ID", 0)
+        owns = not run_id
+        if owns:
+            mode = "replay" if settings.getlist("NIANBAO_REPLAY") else "live"
+            if settings.get("NIANBAO_RECORD"):
+                mode = "record"
+            run_id = archive.start_run("crawl", mode=mode, user_agent=settings.get("USER_AGENT"))
+        ctx = RunContext(archive=archive, run_id=run_id, owns_run=owns)
+        crawler._nianbao_run = ctx  # type: ignore[attr-defined]
+    return ctx

@@ -1,0 +1,896 @@
+"""OCR for scanned pages: Tesseract words, ruled tables rebuilt from the image, text in order.
+
+Used by the PDF parser (pages without a text layer) and the image parser (PNG/JPEG/TIFF/…).
+One page goes through these steps:
+
+1. **Deskew**: on 8-bit grayscale, the angle (within ±3°) whose horizontal ink profile is
+   sharpest is the skew; the page is turned back by it, so rows and rules are axis-aligned.
+2. **Resolution**: from the height of the text lines (taken as body text: a screenshot may
+   claim 96 dpi), else as the file says, else the page is taken to be A4. Below ~180 dpi
+   the page is enlarged (OCR needs characters about 25 px high).
+3. **Ruling lines**: ink runs longer than any character stroke, on a few adjacent rows,
+   are a rule (pieces broken by crossings are joined). Only rules whose two ends meet
+   rules of the other direction are kept, and rules that touch form a **table**: their
+   positions give a grid of unit cells; where the rule between two unit cells is missing
+   they are one merged cell (row/column span), built by :mod:`parsers.grid` as for
+   born-digital PDFs.
+4. **OCR**: the tables' rules are erased; the page without its tables goes to ``tesseract``
+   (``chi_sim``, page layout analysis) and every non-blank cell is read on its own, cropped
+   to its ink (one ``tesseract`` run for all cells of a page, through a list file). Each
+   run is a subprocess with a time limit (:func:`parsers.limits.run_with_timeout`) and one
+   thread. A short cell read unsurely, or read as a "Chinese character" from ink too narrow
+   for one, is read again larger with ``chi_sim+eng``: numbers matter most in these tables.
+5. **Layout**: words form lines, lines form paragraphs (a gap, an indent, a short line or a
+   change of size starts a new one); a larger one-line paragraph is a heading. Tesseract's
+   spaces between Chinese characters are dropped (a space stays only between two
+   Latin/digit words with a gap), and ASCII punctuation read next to Chinese becomes the
+   full-width form that was printed (``cjk_punctuation``). Blank cells stay ``""``.
+
+Why Tesseract: on the scanned fixtures (200 dpi, skewed, noisy; ``tests/test_ocr.py``) it
+gets 97.5–99.4% of characters and 96–98% of table cells right at 4–6 s of one core per page
+and ~100 MB, runs as a killable subprocess and installs from Debian (``tesseract-ocr``,
+``tesseract-ocr-chi-sim``). RapidOCR (onnxruntime) was about one point more accurate, but
+took 9–35 s of one core per page, ~900 MB of memory and 170 MB of wheels (+ libGL).
+
+>>> _join_tokens(["2017", "年", "共", "5", "件"])
+'2017年共5件'
+>>> _join_tokens(["www.gov.cn", "is", "here"])
+'www.gov.cn is here'
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from statistics import median
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from parsers.document import Block, BlockKind, Cell, ParseError, Table
+from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
+from parsers.limits import check_time, env_float, run_with_timeout, time_budget
+
+# ----------------------------------------------------------------------------- limits
+
+OCR_PAGE_TIMEOUT = 120.0  # seconds of tesseract per page (NIANBAO_OCR_PAGE_TIMEOUT)
+OCR_DOC_BUDGET = 900.0  # seconds for all OCR of one document (NIANBAO_OCR_DOC_BUDGET)
+OCR_MAX_PAGES = 60  # pages of one document that are OCR'd; a longer scan is refused
+MAX_PIXELS = 60_000_000  # one page image (A4 at 600 dpi is 35 Mpx): larger is a bomb
+RENDER_DPI = 200  # a scanned PDF page is rendered at this resolution
+_MIN_DPI = 180  # pages below this are enlarged before OCR
+_A4_LONG_INCHES = 11.69
+
+LANGUAGES = "chi_sim"  # tesseract traineddata (Debian: tesseract-ocr-chi-sim; eng comes along)
+RETRY_CONFIDENCE = 0.6  # a short table cell read with less is tried again as a number
+_NUMBER = re.compile(r"^[-+]?\d[\d.,%]*$")
+
+
+def page_timeout() -> float:
+    return env_float("NIANBAO_OCR_PAGE_TIMEOUT", OCR_PAGE_TIMEOUT)
+
+
+def doc_budget() -> float:
+    return env_float("NIANBAO_OCR_DOC_BUDGET", OCR_DOC_BUDGET)
+
+
+def available() -> bool:
+    """Whether the OCR engine is installed (the tesseract binary is on PATH)."""
+    return shutil.which("tesseract") is not None
+
+
+# ----------------------------------------------------------------------------- data model
+
+
+@dataclass(slots=True)
+class Word:
+    """A recognised word (for Chinese, often one character or a short run) on the page."""
+
+    text: str
+    x0: float
+    y0: float  # y grows downwards
+    x1: float
+    y1: float
+    conf: float  # 0–1
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+
+@dataclass
+class TableBox:
+    """A table found on the page: its grid, its cells and the rules that drew it."""
+
+    grid: Grid
+    cells: list[CellBox]
+    hs: list[Rule]
+    vs: list[Rule]
+
+
+@dataclass
+class OcrResult:
+    """What OCR made of some pages: blocks and tables in reading order, each with its page."""
+
+    content: list[Block | Table] = field(default_factory=list)
+    confidence: float | None = None  # mean word confidence 0–1, weighted by characters
+    n_chars: int = 0  # characters recognised (the confidence's weight)
+
+    def extend(self, other: OcrResult) -> None:
+        total = self.n_chars + other.n_chars
+        if total:
+            mine = (self.confidence or 0.0) * self.n_chars
+            self.confidence = (mine + (other.confidence or 0.0) * other.n_chars) / total
+        self.n_chars = total
+        self.content.extend(other.content)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = None) -> OcrResult:
+    """OCR one page image (any Pillow mode); ``dpi`` from the file when known."""
+    gray, dpi = _normalise(deskew(_gray(image)), dpi)
+    tables = find_tables(gray, dpi)
+    # erase only the tables' rules, never a text stroke that merely looks like one
+    clean = erase_rules(gray, [r for t in tables for r in t.hs], [r for t in tables for r in t.vs], dpi)
+    cells = [(cell, crop) for t in tables for cell, crop in _cell_crops(clean, t, dpi)]
+    rest = _without_tables(clean, tables, dpi)
+    (page_words,) = read_words([rest], dpi, False)
+    if not page_words and _has_text(rest, dpi):
+        # tesseract's page layout analysis finds nothing on some single-line pages
+        # ("Empty page!!"); read as one block of text instead
+        (page_words,) = read_words([rest], dpi, True)
+    cell_words = _read_cells([crop for _, crop in cells], dpi)
+    for (cell, _), words in zip(cells, cell_words, strict=True):
+        cell.words = words
+    return layout(page_words, tables, page)
+
+
+def find_tables(gray: Image.Image, dpi: float) -> list[TableBox]:
+    """The ruled tables of a straight page: grids and merged cells (no text yet)."""
+    hs, vs = _anchored(*find_rules(gray, dpi), _px(dpi, 3))
+    tables = []
+    for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
+        grid = _table_grid(h, v, dpi)
+        if grid is not None:
+            tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
+    return tables
+
+
+def ocr_pdf_pages(data: bytes, pages: Iterable[int]) -> OcrResult:
+    """OCR the given 1-based pages of a PDF (rendered at :data:`RENDER_DPI`).
+
+    Raises ParseError when the PDF cannot be rendered, when there are more than
+    :data:`OCR_MAX_PAGES` pages to read, or when OCR runs out of time
+    (:class:`parsers.limits.TimeLimitExceeded`).
+    """
+    import pypdfium2 as pdfium
+
+    wanted = sorted(set(pages))
+    if len(wanted) > OCR_MAX_PAGES:
+        raise ParseError(f"scanned PDF too long for OCR: {len(wanted)} pages (max {OCR_MAX_PAGES})")
+    result = OcrResult()
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise ParseError(f"corrupt PDF: PDFium cannot load it for OCR ({exc})") from exc
+    try:
+        with time_budget(doc_budget()):
+            for number in wanted:
+                check_time(f"OCR of page {number}")
+                image = _render_page(pdf, number)
+                result.extend(ocr_image(image, page=number, dpi=_render_dpi(pdf, number)))
+    finally:
+        pdf.close()
+    return result
+
+
+def ocr_images(images: Iterable[tuple[Image.Image, float | None]]) -> OcrResult:
+    """OCR page images in order (pages numbered from 1) within one document's time budget."""
+    result = OcrResult()
+    with time_budget(doc_budget()):
+        for number, (image, dpi) in enumerate(images, start=1):
+            check_time(f"OCR of page {number}")
+            result.extend(ocr_image(image, page=number, dpi=dpi))
+    return result
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _render_scale(pdf: object, number: int) -> float:
+    width, height = pdf.get_page_size(number - 1)  # type: ignore[attr-defined]
+    scale = RENDER_DPI / 72
+    pixels = width * height * scale * scale
+    if pixels > MAX_PIXELS:  # a huge page (a poster): render fewer dots per inch
+        scale *= (MAX_PIXELS / pixels) ** 0.5
+    return scale
+
+
+def _render_dpi(pdf: object, number: int) -> float:
+    return _render_scale(pdf, number) * 72
+
+
+def _render_page(pdf: object, number: int) -> Image.Image:
+    import pypdfium2 as pdfium
+
+    if not 1 <= number <= len(pdf):  # type: ignore[arg-type]
+        raise ParseError(f"no page {number} to OCR (the PDF has {len(pdf)})")  # type: ignore[arg-type]
+    try:
+        page = pdf[number - 1]  # type: ignore[index]
+        try:
+            bitmap = page.render(scale=_render_scale(pdf, number), grayscale=True)
+            return bitmap.to_pil().convert("L")
+        finally:
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise ParseError(f"corrupt PDF: page {number} cannot be rendered for OCR ({exc})") from exc
+
+
+# ----------------------------------------------------------------------------- normalising
+
+
+def _px(dpi: float, points: float) -> int:
+    """A length given in typographic points, in pixels at ``dpi`` (at least 1).
+
+    >>> _px(200, 9)
+    25
+    """
+    return max(1, round(points * dpi / 72))
+
+
+def _gray(image: Image.Image) -> Image.Image:
+    """8-bit grayscale on white (transparency flattened)."""
+    if image.width * image.height > MAX_PIXELS:
+        raise ParseError(f"image too large for OCR: {image.width}×{image.height} pixels")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return image.convert("L")
+
+
+def _normalise(gray: Image.Image, dpi: float | None) -> tuple[Image.Image, float]:
+    """The (straight) page and its resolution, enlarged when the resolution is low."""
+    # the text's own height says best how large it is (a screenshot may claim 96 dpi)
+    dpi = _dpi_from_text(gray) or (dpi if dpi and 50 <= dpi <= 1200 else None)
+    if dpi is None:
+        dpi = max(gray.size) / _A4_LONG_INCHES  # a page of only tables: assume A4
+    if dpi < _MIN_DPI:
+        factor = min(_MIN_DPI / dpi * 1.1, 4.0, (MAX_PIXELS / (gray.width * gray.height)) ** 0.5)
+        if factor > 1.05:
+            size = (round(gray.width * factor), round(gray.height * factor))
+            gray = gray.resize(size, Image.Resampling.LANCZOS)
+            dpi *= factor
+    return gray, dpi
+
+
+def _dpi_from_text(gray: Image.Image) -> float | None:
+    """The resolution at which the page's text lines would be body text (~10.5 pt).
+
+    For an image that does not say its resolution (a screenshot, a cropped banner) the
+    height of its text lines is the best guide: the median height of the bands of inked rows
+    is taken as a character's ink height, about 9.5 pt.
+    """
+    profile = _ink(gray).sum(axis=1) > max(2, gray.width // 400)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
+    heights = [h for h in edges[1::2] - edges[0::2] if h >= 6]  # rules and specks are thinner
+    if not heights:
+        return None
+    dpi = float(median(heights)) / 9.5 * 72
+    return dpi if 50 <= dpi <= 1200 else None
+
+
+def _otsu(pixels: np.ndarray) -> int:
+    """Otsu's threshold: the gray level that best splits ink from paper."""
+    hist = np.bincount(pixels.ravel(), minlength=256).astype(np.float64)
+    total = hist.sum()
+    w0 = np.cumsum(hist)
+    m0 = np.cumsum(hist * np.arange(256))
+    w1 = total - w0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = np.nan_to_num((m0[-1] * w0 / total - m0) ** 2 / (w0 * w1))
+    return int(np.argmax(between))
+
+
+def _ink(gray: Image.Image | np.ndarray, loose: bool = False) -> np.ndarray:
+    """Boolean ink mask (dark = ink) by Otsu's threshold.
+
+    ``loose`` moves the threshold halfway towards the paper: a thin rule, blurred by the
+    scanner and by turning the page, is lighter than the core of a character's stroke.
+    """
+    pixels = np.asarray(gray)
+    threshold = _otsu(pixels)
+    if loose:
+        threshold = (threshold + int(np.median(pixels))) // 2
+    return pixels <= threshold
+
+
+# ----------------------------------------------------------------------------- deskew
+
+
+def skew_angle(gray: Image.Image, max_angle: float = 3.0) -> float:
+    """The page's skew in degrees (counter-clockwise positive), within ±``max_angle``.
+
+    Text lines and rules are sharpest in the horizontal ink profile when the page is
+    straight: try angles on a reduced copy, then refine around the best one.
+    """
+    best = 0.0
+    for factor, step, span in ((2, 0.25, max_angle), (2, 0.05, 0.25)):
+        small = gray.reduce(factor) if factor > 1 else gray
+        ink = Image.fromarray((_ink(small) * 255).astype(np.uint8), "L")
+        candidates = np.arange(best - span, best + span + step / 2, step)
+        scores = [_profile_sharpness(ink, -a) for a in candidates]
+        best = float(candidates[int(np.argmax(scores))])
+    return round(best, 2)
+
+
+def _profile_sharpness(ink: Image.Image, angle: float) -> float:
+    turned = ink.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0)
+    rows = np.asarray(turned, dtype=np.float64).sum(axis=1)
+    return float(np.square(np.diff(rows)).sum())
+
+
+def deskew(gray: Image.Image) -> Image.Image:
+    """The page turned straight (unchanged when the skew is below 0.05°)."""
+    angle = skew_angle(gray)
+    if abs(angle) < 0.05:
+        return gray
+    return gray.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+
+
+# ----------------------------------------------------------------------------- ruling lines
+
+
+def _long_runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int, int]]:
+    """(row, start, end) of every horizontal run of True at least ``min_len`` long."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    diff = np.diff(padded, axis=1)
+    rows_s, starts = np.nonzero(diff == 1)
+    _, ends = np.nonzero(diff == -1)  # same row order as the starts
+    keep = ends - starts >= min_len
+    return list(zip(rows_s[keep].tolist(), starts[keep].tolist(), ends[keep].tolist(), strict=True))
+
+
+def _rules_along_rows(
+    runs: list[tuple[int, int, int]], gap: int, min_len: int, max_thick: int = 8
+) -> list[Rule]:
+    """Rules from long thin runs: runs on adjacent rows are one line (a rule is a few pixels
+    thick and may drift a pixel or two across the page); along it, pieces less than ``gap``
+    apart are joined (crossing rules and nearby text break it).
+
+    >>> _rules_along_rows([(10, 0, 50), (11, 40, 90), (11, 95, 140), (30, 0, 20)], 8, 30)
+    [Rule(pos=11, start=0, end=140)]
+    """
+    rows: list[list[tuple[int, int, int]]] = []
+    for run in sorted(runs):
+        if rows and run[0] - rows[-1][-1][0] <= 1:
+            rows[-1].append(run)
+        else:
+            rows.append([run])
+    rules: list[Rule] = []
+    for band in rows:
+        if band[-1][0] - band[0][0] >= 2 * max_thick:
+            continue  # a filled area (a shaded bar, a photo), not a line
+        inked: dict[int, int] = {}
+        for row, start, end in band:
+            inked[row] = inked.get(row, 0) + end - start
+        pos = max(inked, key=lambda r: inked[r])  # the line's core row
+        spans = sorted((start, end) for _, start, end in band)
+        merged = [list(spans[0])]
+        for start, end in spans[1:]:
+            if start - merged[-1][1] <= gap:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        rules += [Rule(pos, s0, s1) for s0, s1 in merged if s1 - s0 >= min_len]
+    return rules
+
+
+def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule], list[Rule]]:
+    """Only rules whose two ends meet rules of the other direction: a table's rules run from
+    border to border, while a line of text tops that happens to look like a rule does not.
+
+    >>> h = [Rule(0, 0, 100), Rule(50, 0, 100), Rule(25, 30, 60)]
+    >>> v = [Rule(0, 0, 50), Rule(100, 0, 50)]
+    >>> _anchored(h, v, 3)[0]
+    [Rule(pos=0, start=0, end=100), Rule(pos=50, start=0, end=100)]
+    """
+
+    def ends_met(r: Rule, others: list[Rule]) -> bool:
+        near = [o for o in others if o.start - touch <= r.pos <= o.end + touch]
+        return any(abs(o.pos - r.start) <= touch for o in near) and any(
+            abs(o.pos - r.end) <= touch for o in near
+        )
+
+    for _ in range(4):  # dropping rules may strand others: repeat until nothing changes
+        kept_h = [h for h in hs if ends_met(h, vs)]
+        kept_v = [v for v in vs if ends_met(v, kept_h)]
+        if len(kept_h) == len(hs) and len(kept_v) == len(vs):
+            break
+        hs, vs = kept_h, kept_v
+    return hs, vs
+
+
+def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
+    """Horizontal and vertical ruling lines of a straight page, in pixels."""
+    ink = _ink(gray, loose=True)
+    min_len = _px(dpi, 14)  # a rule is longer than any character stroke of body text
+    max_thick = _px(dpi, 2.5)
+    out = []
+    for oriented in (ink, np.ascontiguousarray(ink.T)):
+        bridged = oriented.copy()
+        bridged[:, :-1] |= oriented[:, 1:]  # a pixel lost to noise does not break a rule
+        runs = _long_runs(bridged, min_len)
+        out.append(_rules_along_rows(runs, _px(dpi, 4), min_len, max_thick))
+    return out[0], out[1]
+
+
+def erase_rules(gray: Image.Image, hs: list[Rule], vs: list[Rule], dpi: float) -> Image.Image:
+    """The page with its ruling lines painted white (they are not text)."""
+    if not hs and not vs:
+        return gray
+    pixels = np.array(gray)
+    half = _px(dpi, 1.5)
+    height, width = pixels.shape
+    for r in hs:
+        y0, y1 = max(0, int(r.pos) - half), min(height, int(r.pos) + half + 1)
+        pixels[y0:y1, max(0, int(r.start) - 1) : min(width, int(r.end) + 1)] = 255
+    for r in vs:
+        x0, x1 = max(0, int(r.pos) - half), min(width, int(r.pos) + half + 1)
+        pixels[max(0, int(r.start) - 1) : min(height, int(r.end) + 1), x0:x1] = 255
+    return Image.fromarray(pixels, "L")
+
+
+# ----------------------------------------------------------------------------- table grids
+
+
+def _table_grid(hs: list[Rule], vs: list[Rule], dpi: float) -> Grid | None:
+    """The table's grid from its rules, or None for a single framed box."""
+    grid = make_grid(hs, vs, _px(dpi, 4))
+    xs, ys = grid.xs, grid.ys
+    if (len(xs) - 1) * (len(ys) - 1) < 2 or xs[-1] - xs[0] < dpi:
+        return None  # a framed box, or a big character's strokes ("田" in a title)
+    return grid
+
+
+@dataclass(slots=True)
+class CellBox:
+    """A (merged) cell of a grid: rows r0..r1-1, columns c0..c1-1, and the words in it."""
+
+    r0: int
+    c0: int
+    r1: int  # exclusive
+    c1: int
+    words: list[Word] = field(default_factory=list)
+
+
+def _cell_crops(gray: Image.Image, table: TableBox, dpi: float) -> Iterator[tuple[CellBox, Image.Image]]:
+    """Each cell's inside (rules left out), padded with paper; blank cells are skipped.
+
+    Every cell is read on its own: the engine then never runs two cells together, and a
+    column of lone digits is not mistaken for one vertical line of text.
+    """
+    ink = _solid(np.asarray(gray) <= _otsu(np.asarray(gray)))
+    inset, pad = _px(dpi, 2), _px(dpi, 6)
+    min_ink = _px(dpi, 1) ** 2 * 4  # more than a speck of dust, less than a "1"
+    grid = table.grid
+    for box in table.cells:
+        x0, x1 = round(grid.xs[box.c0]) + inset, round(grid.xs[box.c1]) - inset
+        y0, y1 = round(grid.ys[box.r0]) + inset, round(grid.ys[box.r1]) - inset
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        cell = ink[y0:y1, x0:x1]
+        if int(cell.sum()) < min_ink:
+            continue  # a blank cell stays ""
+        # only the inked part: a wide cell of paper with specks confuses the engine
+        rows, cols = np.nonzero(cell.any(axis=1))[0], np.nonzero(cell.any(axis=0))[0]
+        inked = (x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1)
+        yield box, ImageOps.expand(gray.crop(inked), border=pad, fill=255)
+
+
+def _has_text(gray: Image.Image, dpi: float) -> bool:
+    """Whether the page holds more ink than specks of dust."""
+    return int(_solid(_ink(gray)).sum()) >= _px(dpi, 1) ** 2 * 4
+
+
+def _solid(ink: np.ndarray) -> np.ndarray:
+    """Ink pixels with at least 5 inked pixels in their 3×3 neighbourhood: specks go, strokes
+    two or more pixels wide stay (less their very ends).
+
+    >>> m = np.zeros((6, 8), dtype=bool)
+    >>> m[0:2, 0:2] = True  # a 2×2 speck
+    >>> m[2:6, 5:7] = True  # a stroke two pixels wide
+    >>> _solid(m).astype(int)[:, [0, 1, 5, 6]].tolist()
+    [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 0, 0]]
+    """
+    padded = np.pad(ink, 1).astype(np.uint8)
+    h, w = ink.shape
+    count = sum(padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3))
+    return ink & (count >= 5)
+
+
+def _without_tables(gray: Image.Image, tables: list[TableBox], dpi: float) -> Image.Image:
+    """The page with its tables painted white: the rest is read as running text."""
+    if not tables:
+        return gray
+    pixels = np.array(gray)
+    margin = _px(dpi, 2)
+    for g in (t.grid for t in tables):
+        y0, y1 = max(0, round(g.ys[0]) - margin), round(g.ys[-1]) + margin + 1
+        x0, x1 = max(0, round(g.xs[0]) - margin), round(g.xs[-1]) + margin + 1
+        pixels[y0:y1, x0:x1] = 255
+    return Image.fromarray(pixels, "L")
+
+
+def _table(table: TableBox, page: int | None) -> Table:
+    cells = [
+        Cell(_block_text(_group_lines(b.words)), b.r0, b.c0, b.r1 - b.r0, b.c1 - b.c0) for b in table.cells
+    ]
+    return Table(cells=cells, page=page, pages=[page] if page is not None else [])
+
+
+# ----------------------------------------------------------------------------- reading cells
+
+
+def _read_cells(crops: list[Image.Image], dpi: float) -> list[list[Word]]:
+    """Each cell's words; a doubtful short reading is tried again as a number.
+
+    chi_sim alone reads a lone "1" in a number column as "工" (at 12% confidence) or as
+    "里" (at 95%, but from ink far too narrow for a Chinese character, which is square).
+    Such cells are read again twice as large with ``chi_sim+eng`` (at the original size the
+    Latin model reads some "1"s as "4"). The new reading is kept only when it is a number
+    (and, for a cell that was merely unsure, read more surely).
+    """
+    words = read_words(crops, dpi, True)
+    pad = _px(dpi, 6)
+    narrow: list[int] = []
+    unsure: list[int] = []
+    for i, ws in enumerate(words):
+        text = _text_of(ws)
+        if not ws or len(text) > 3:
+            continue
+        if _narrow_for_chinese(text, crops[i].width - 2 * pad, crops[i].height - 2 * pad):
+            narrow.append(i)
+        elif _mean_conf(ws) < RETRY_CONFIDENCE:
+            unsure.append(i)
+    retry = sorted(narrow + unsure)
+    if retry:
+        bigger = [_enlarged(crops[i], 2) for i in retry]
+        again = read_words(bigger, dpi * 2, True, LANGUAGES + "+eng")
+        for i, ws in zip(retry, again, strict=True):
+            surer = i in narrow or _mean_conf(ws) > _mean_conf(words[i])
+            if _NUMBER.match(_text_of(ws)) and surer:
+                words[i] = [_scaled(w, 0.5) for w in ws]
+    return words
+
+
+def _enlarged(image: Image.Image, factor: float) -> Image.Image:
+    size = (round(image.width * factor), round(image.height * factor))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _scaled(word: Word, factor: float) -> Word:
+    return Word(word.text, word.x0 * factor, word.y0 * factor, word.x1 * factor, word.y1 * factor, word.conf)
+
+
+def _narrow_for_chinese(text: str, width: int, height: int) -> bool:
+    """A lone Chinese character read from ink much narrower than tall (they are square).
+
+    >>> _narrow_for_chinese("里", 12, 17), _narrow_for_chinese("件", 24, 23)
+    (True, False)
+    """
+    return len(text) == 1 and _is_cjk(text) and width < 0.75 * height
+
+
+def _text_of(words: list[Word]) -> str:
+    return "".join(w.text for w in words)
+
+
+def _mean_conf(words: list[Word]) -> float:
+    n = sum(len(w.text) for w in words)
+    return sum(w.conf * len(w.text) for w in words) / n if n else 0.0
+
+
+# ----------------------------------------------------------------------------- tesseract
+
+
+def read_words(
+    images: list[Image.Image], dpi: float, block: bool, languages: str = LANGUAGES
+) -> list[list[Word]]:
+    """The words of each image, by the OCR engine (:func:`tesseract_words`).
+
+    ``block`` says the images are table cells (one block of lines each), not whole pages.
+    Tests and benchmarks may replace this function to try another engine.
+    """
+    return tesseract_words(images, dpi, block, languages)
+
+
+def tesseract_words(
+    images: list[Image.Image], dpi: float, block: bool, languages: str = LANGUAGES
+) -> list[list[Word]]:
+    """Words with boxes and confidences from one ``tesseract … tsv`` run over all images.
+
+    Several images go in as a list file (one process, the model loaded once); the run has
+    :func:`page_timeout` seconds and one thread.
+    """
+    if not images:
+        return []
+    with tempfile.TemporaryDirectory(prefix="nianbao-ocr-") as tmp:
+        paths = [Path(tmp) / f"{i:04d}.png" for i in range(len(images))]
+        for path, image in zip(paths, images, strict=True):
+            image.save(path, format="PNG")
+        source = paths[0]
+        if len(paths) > 1:
+            source = Path(tmp) / "images.txt"
+            source.write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
+        cmd = [
+            "tesseract", str(source), "stdout",
+            "-l", languages, "--psm", "6" if block else "3", "--dpi", str(round(dpi)),
+            "tsv",
+        ]  # fmt: skip
+        # OMP_THREAD_LIMIT=1: tesseract's OpenMP threads make it several times *slower*
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        timeout = page_timeout() * (1 if len(images) == 1 else 2)
+        done = run_with_timeout(cmd, timeout=timeout, env=env)
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+        raise ParseError(f"tesseract failed (exit {done.returncode}): {tail[0]}")
+    out: list[list[Word]] = [[] for _ in images]
+    for number, word in parse_tsv(done.stdout.decode("utf-8", "replace")):
+        if 1 <= number <= len(out):
+            out[number - 1].append(word)
+    return out
+
+
+def parse_tsv(tsv: str) -> Iterator[tuple[int, Word]]:
+    """(image number from 1, word) for the word rows (level 5) of tesseract's TSV output.
+
+    >>> head = "\\t".join("level page block par line word left top width height conf text".split())
+    >>> row = "\\t".join("5 1 1 1 1 1 10 20 30 25 96.5 公开".split())
+    >>> list(parse_tsv(head + "\\n" + row + "\\n"))
+    [(1, Word(text='公开', x0=10.0, y0=20.0, x1=40.0, y1=45.0, conf=0.965))]
+    """
+    for line in tsv.splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) < 12 or cols[0] != "5":
+            continue
+        text = cols[11].strip()
+        if not text:
+            continue
+        left, top, width, height = (float(v) for v in cols[6:10])
+        conf = max(0.0, float(cols[10])) / 100
+        yield int(cols[1]), Word(text, left, top, left + width, top + height, round(conf, 4))
+
+
+# ----------------------------------------------------------------------------- text layout
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’…—·]")
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(_CJK.match(ch))
+
+
+def _join_tokens(tokens: list[str], gaps: list[bool] | None = None) -> str:
+    """Join a line's words: no space next to Chinese, one space between Latin words."""
+    out = ""
+    for i, tok in enumerate(tokens):
+        if out and not _is_cjk(out[-1]) and not _is_cjk(tok[0]) and (gaps is None or gaps[i]):
+            out += " "
+        out += tok
+    return out
+
+
+def _group_lines(words: list[Word]) -> list[list[Word]]:
+    """Words grouped into text lines (vertical overlap), each line left to right."""
+    lines: list[list[Word]] = []
+    bounds: list[tuple[float, float]] = []
+    for w in sorted(words, key=lambda w: (w.cy, w.x0)):
+        best, best_overlap = None, 0.0
+        for i in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
+            top, bottom = bounds[i]
+            overlap = min(bottom, w.y1) - max(top, w.y0)
+            ratio = overlap / max(1.0, min(bottom - top, w.y1 - w.y0))
+            if ratio > 0.5 and ratio > best_overlap:
+                best, best_overlap = i, ratio
+        if best is None:
+            lines.append([w])
+            bounds.append((w.y0, w.y1))
+        else:
+            lines[best].append(w)
+            top, bottom = bounds[best]
+            bounds[best] = (min(top, w.y0), max(bottom, w.y1))
+    for line in lines:
+        line.sort(key=lambda w: w.x0)
+    lines.sort(key=lambda ln: min(w.y0 for w in ln))
+    return lines
+
+
+def _line_text(line: list[Word]) -> str:
+    height = median(w.height for w in line)
+    gaps = [i > 0 and w.x0 - line[i - 1].x1 > 0.25 * height for i, w in enumerate(line)]
+    return _join_tokens([w.text for w in line], gaps)
+
+
+def _block_text(lines: list[list[Word]]) -> str:
+    """Lines of one cell or paragraph joined (no separator next to Chinese)."""
+    texts = [t for t in (_line_text(ln) for ln in lines) if t]
+    return cjk_punctuation(_join_tokens(texts)) if texts else ""
+
+
+_HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
+_PAREN_PAIR = re.compile(r"\(([^()（）]{1,60})\)")
+_DOC_YEAR = re.compile(r"[\[【〔]((?:19|20)\d\d)[\]】〕]")
+
+
+def cjk_punctuation(text: str) -> str:
+    """Chinese punctuation where the engine read its ASCII look-alike.
+
+    The chi_sim model often returns "," ":" "(" '"' for "，" "：" "（" "“"; next to Chinese
+    (or around Chinese, for brackets) the full-width form is what was printed. A document
+    number's year brackets are "〔2018〕". ASCII between Latin letters and digits stays.
+
+    >>> cjk_punctuation('根据(聊政办字[2018]3号)要求,按照"阳光政务"的原则:1,000 (a)')
+    '根据（聊政办字〔2018〕3号）要求，按照“阳光政务”的原则：1,000 (a)'
+    """
+    text = _DOC_YEAR.sub(r"〔\1〕", text)
+    text = _PAREN_PAIR.sub(lambda m: f"（{m.group(1)}）" if _near_cjk(text, m) else m.group(0), text)
+    chars = list(text)
+    quote_open = True
+    for i, ch in enumerate(chars):
+        prev = chars[i - 1] if i else ""
+        nxt = chars[i + 1] if i + 1 < len(chars) else ""
+        beside_cjk = (prev and _is_cjk(prev)) or (nxt and _is_cjk(nxt))
+        if ch in _HALF_TO_FULL and beside_cjk:
+            chars[i] = _HALF_TO_FULL[ch]
+        elif ch == '"' and beside_cjk:
+            chars[i] = "“" if quote_open else "”"
+            quote_open = not quote_open
+        elif ch == "(" and nxt and _is_cjk(nxt):
+            chars[i] = "（"
+        elif ch == ")" and prev and _is_cjk(prev):
+            chars[i] = "）"
+    return "".join(chars)
+
+
+def _near_cjk(text: str, m: re.Match[str]) -> bool:
+    """Whether a bracketed part holds Chinese or stands next to it."""
+    before = text[m.start() - 1] if m.start() else ""
+    after = text[m.end()] if m.end() < len(text) else ""
+    return any(_is_cjk(c) for c in m.group(1)) or any(c and _is_cjk(c) for c in (before, after))
+
+
+@dataclass
+class _Line:
+    words: list[Word]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float  # median character height
+
+    @classmethod
+    def of(cls, words: list[Word]) -> _Line:
+        return cls(
+            words,
+            min(w.x0 for w in words),
+            min(w.y0 for w in words),
+            max(w.x1 for w in words),
+            max(w.y1 for w in words),
+            median(w.height for w in words),
+        )
+
+
+def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
+    """Lines grouped into paragraphs: a gap, an indent, a short line or a new size splits."""
+    if not lines:
+        return []
+    body = median(ln.size for ln in lines)
+    left = float(np.percentile([ln.x0 for ln in lines], 10))
+    right = float(np.percentile([ln.x1 for ln in lines], 90))
+    paras: list[list[_Line]] = [[lines[0]]]
+    for prev, line in pairwise(lines):
+        gap = line.y0 - prev.y1
+        new = (
+            gap > 0.9 * body
+            or line.x0 > left + 1.2 * body
+            or prev.x1 < right - 2.0 * body
+            or abs(line.size - prev.size) > 0.25 * body
+        )
+        if new:
+            paras.append([line])
+        else:
+            paras[-1].append(line)
+    return paras
+
+
+def _kind(para: list[_Line], body: float) -> BlockKind:
+    if len(para) == 1 and para[0].size >= 1.25 * body and len(_line_text(para[0].words)) <= 40:
+        return "heading"
+    return "paragraph"
+
+
+def layout(words: list[Word], tables: list[TableBox], page: int | None = None) -> OcrResult:
+    """Blocks (from the page's running-text words) and tables, in reading order."""
+    items: list[tuple[float, Block | Table]] = [(t.grid.ys[0], _table(t, page)) for t in tables]
+    lines = [_Line.of(ws) for ws in _group_lines(words)]
+    body = median(ln.size for ln in lines) if lines else 0.0
+    for para in _paragraphs(lines):
+        text = _block_text([ln.words for ln in para])
+        if text:
+            items.append((para[0].y0, Block(text, kind=_kind(para, body), page=page)))
+    items.sort(key=lambda it: it[0])
+    every = words + [w for t in tables for b in t.cells for w in b.words]
+    n_chars = sum(len(w.text) for w in every)
+    conf = sum(w.conf * len(w.text) for w in every) / n_chars if n_chars else None
+    return OcrResult([item for _, item in items], conf, n_chars)
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Open image bytes lazily, refusing a pixel bomb *before* anything is decoded."""
+    try:
+        with warnings.catch_warnings():  # a big image is refused below, not warned about
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise ParseError(f"image bomb: {exc}") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ParseError(f"corrupt image: Pillow cannot read it ({exc})") from exc
+    if image.width * image.height > MAX_PIXELS:
+        raise ParseError(
+            f"image too large: {image.width}×{image.height} pixels declared (max {MAX_PIXELS:,})"
+        )
+    return image
+
+
+def image_pages(image: Image.Image, max_pages: int = OCR_MAX_PAGES) -> Iterator[Image.Image]:
+    """Each frame (a multi-page TIFF's pages) decoded, EXIF rotation applied."""
+    n = getattr(image, "n_frames", 1)
+    if n > max_pages:
+        raise ParseError(f"image has too many pages for OCR: {n} (max {max_pages})")
+    for i in range(n):
+        try:
+            image.seek(i)
+            if image.width * image.height > MAX_PIXELS:
+                raise ParseError(f"image page {i + 1} too large: {image.width}×{image.height}")
+            frame = image.copy()  # decodes this frame
+            frame = ImageOps.exif_transpose(frame) or frame
+        except ParseError:
+            raise
+        except Image.DecompressionBombError as exc:
+            raise ParseError(f"image bomb: {exc}") from exc
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise ParseError(f"corrupt image: page {i + 1} cannot be decoded ({exc})") from exc
+        yield frame
+
+
+def image_dpi(image: Image.Image) -> float | None:
+    """The resolution the file declares, if any."""
+    dpi = image.info.get("dpi")
+    try:
+        value = float(dpi[0]) if dpi else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if value and value > 0 else None

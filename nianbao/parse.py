@@ -1,0 +1,408 @@
+"""Turn what the archive holds into reports: the parse stage of crawl and reparse.
+
+It reads only the archive (fetches and stored objects; never the network), and on every
+core runs, for each report item, the format parsers (each document within a time limit),
+the report builder and the metrics extractor; the main process writes the derived tables
+one report at a time (each in one transaction), then links each agency's reports across
+years. Bad files become ``problems`` rows naming the URL and sha256;
+the stage goes on. It also counts what changed against the previous parse.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archive import Archive
+from archive.derived import (
+    delete_reports,
+    replace_report,
+    replace_year_over_year_checks,
+    save_document,
+)
+from archive.fts import refresh_search_index
+from parsers import formats
+from parsers.document import Document, ParseError
+from parsers.report import (
+    PARSER_VERSION,
+    ReportRecord,
+    Source,
+    YearEntry,
+    build_report,
+    report_id,
+    year_over_year_checks,
+)
+
+logger = logging.getLogger(__name__)
+
+FORMAT_PARSER = "nianbao.parsers.formats"
+# Seconds per document, the parsers' own limits included: a long scan may take the whole OCR
+# budget (parsers.ocr, ~5 s a page); a stuck parser is cut off after this much.
+DOCUMENT_TIME_LIMIT = 960.0
+_BATCH = 32  # reports whose documents are parsed together (bounds memory)
+_INLINE_BELOW = 4  # fewer documents than this: not worth starting worker processes
+
+Candidate = tuple[dict[str, Any], list[dict[str, Any]]]
+
+
+@dataclass
+class ParseSummary:
+    reports: int = 0  # report items (re)built in this pass
+    not_reports: int = 0  # of those, items recognised as something else (kept, is_report = 0)
+    skipped: int = 0  # reports already parsed from the same files by this parser version
+    documents: int = 0
+    metrics: int = 0
+    problems: int = 0
+    added: int = 0  # reports that did not exist before
+    removed: int = 0  # reports no longer produced (full reparse only)
+    reports_changed: int = 0  # existing reports whose fields or metrics differ now
+    metrics_changed: int = 0  # metric values added, removed or different
+    changed: list[str] = field(default_factory=list)
+
+
+def parse_archive(
+    archive: Archive,
+    *,
+    run_id: int | None,
+    only_new: bool = True,
+    sites: list[str] | None = None,
+    since: str | None = None,
+    formats_filter: list[str] | None = None,
+    workers: int | None = None,
+    time_limit: float = DOCUMENT_TIME_LIMIT,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ParseSummary:
+    summary = ParseSummary()
+    site_info = {row["name"]: row for row in archive.db["sites"].rows}
+    candidates = _report_candidates(archive, sites, since)
+    if formats_filter:
+        candidates = [c for c in candidates if _has_format(archive, c, formats_filter)]
+    todo: list[Candidate] = []
+    for anchor, attachments in candidates:
+        shas = {anchor["sha256"], *(a["sha256"] for a in attachments)}
+        if only_new and _up_to_date(archive, report_id(anchor["url"]), shas):
+            summary.skipped += 1
+        else:
+            todo.append((anchor, attachments))
+
+    with _ReportBuilder(archive, summary, run_id, workers=workers, time_limit=time_limit) as builder:
+        for batch in _batches(todo, _BATCH):
+            jobs = [_job(archive, anchor, atts, site_info, time_limit) for anchor, atts in batch]
+            for job, (documents, record) in zip(jobs, builder.build_all(jobs), strict=True):
+                builder.record_documents(job, documents)
+                _save(archive, record, summary)
+            if on_progress is not None:
+                on_progress(summary.reports, len(todo))
+
+    if not only_new and not since and not formats_filter:
+        summary.removed = _remove_stale_reports(archive, candidates, sites)
+    _link_years(archive)
+    refresh_search_index(archive.db)
+    return summary
+
+
+# -- which reports ---------------------------------------------------------------------------
+def _report_candidates(archive: Archive, sites: list[str] | None, since: str | None) -> list[Candidate]:
+    """Each report item (latest good fetch per URL) with the latest fetch of each attachment."""
+    db = archive.db
+    where = "role = 'report' AND sha256 IS NOT NULL AND status < 400"
+    params: list[Any] = []
+    if sites:
+        where += f" AND site IN ({', '.join('?' for _ in sites)})"
+        params += sites
+    anchors = _latest_per_url(db.query(f"SELECT * FROM fetches WHERE {where} ORDER BY id", params))
+    if since:
+        anchors = [a for a in anchors if a["fetched_at"] >= since]
+    attachments_by_page: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rows = db.query(
+        "SELECT * FROM fetches WHERE role = 'attachment' AND sha256 IS NOT NULL AND status < 400 ORDER BY id"
+    )
+    for row in _latest_per_url(rows):
+        attachments_by_page[row["referer"]].append(row)
+    result = []
+    for anchor in anchors:
+        pages = {anchor["url"], anchor["final_url"]}
+        attached = [a for page in pages if page for a in attachments_by_page.get(page, [])]
+        unique = {a["url"]: a for a in attached}
+        result.append((anchor, sorted(unique.values(), key=lambda a: a["id"])))
+    return result
+
+
+def _latest_per_url(rows: Any) -> list[dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        latest[row["url"]] = row
+    return sorted(latest.values(), key=lambda r: r["id"])
+
+
+def _up_to_date(archive: Archive, rid: str, shas: set[str]) -> bool:
+    row = archive.db.execute("SELECT parser_version FROM reports WHERE id = ?", [rid]).fetchone()
+    if not row or row[0] != PARSER_VERSION:
+        return False
+    stored = {r[0] for r in archive.db.execute("SELECT sha256 FROM report_files WHERE report_id = ?", [rid])}
+    return stored == shas
+
+
+def _has_format(archive: Archive, candidate: Candidate, wanted: list[str]) -> bool:
+    anchor, attachments = candidate
+    shas = [anchor["sha256"], *(a["sha256"] for a in attachments)]
+    marks = ", ".join("?" for _ in shas)
+    found = archive.db.execute(
+        f"SELECT format FROM documents WHERE sha256 IN ({marks}) AND format IS NOT NULL", shas
+    ).fetchall()
+    return any(row[0] in wanted for row in found)
+
+
+def _batches(items: list[Candidate], size: int) -> Iterator[list[Candidate]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# -- documents and reports, in worker processes -----------------------------------------------
+class _DocumentTimeout(Exception):
+    pass
+
+
+def _parse_path(path: str, time_limit: float) -> Document | str:
+    """Parse one stored object; a string is the reason it could not be parsed."""
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _DocumentTimeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        return formats.parse(Path(path).read_bytes())
+    except _DocumentTimeout:
+        return f"parsing took longer than the {time_limit:g} s limit"
+    except ParseError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot read the stored object: {exc.strerror or exc}"
+    except Exception as exc:  # a parser bug must not stop the stage; it is recorded
+        logger.exception("parser crashed on %s", path)
+        return f"parser error: {exc!r}"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass
+class _Job:
+    """One report item to build: its fetches, where their bytes are, its site's hints."""
+
+    anchor: dict[str, Any]
+    attachments: list[dict[str, Any]]
+    paths: dict[str, str]  # sha256 → stored object
+    site: dict[str, Any]
+    time_limit: float
+
+    @property
+    def fetches(self) -> list[dict[str, Any]]:
+        return [self.anchor, *self.attachments]
+
+
+def _job(
+    archive: Archive,
+    anchor: dict[str, Any],
+    attachments: list[dict[str, Any]],
+    site_info: dict[str, dict[str, Any]],
+    time_limit: float,
+) -> _Job:
+    paths = {f["sha256"]: str(archive.store.path(f["sha256"])) for f in (anchor, *attachments)}
+    return _Job(anchor, attachments, paths, site_info.get(anchor["site"] or "", {}), time_limit)
+
+
+def _build(job: _Job) -> tuple[dict[str, Document | str], ReportRecord]:
+    """Parse a report's files and build the report — in a worker process, so that every
+    step that costs CPU (format parsers, metrics, recognition) runs on every core."""
+    documents = {sha: _parse_path(path, job.time_limit) for sha, path in job.paths.items()}
+    return documents, _build_record(job, documents)
+
+
+def _build_record(job: _Job, documents: dict[str, Document | str]) -> ReportRecord:
+    sources = []
+    for fetch, role in [(job.anchor, "page"), *((a, "attachment") for a in job.attachments)]:
+        outcome = documents[fetch["sha256"]]
+        sources.append(
+            Source(
+                sha256=fetch["sha256"],
+                fetch_id=fetch["id"],
+                url=fetch["url"],
+                role=role,
+                document=outcome if isinstance(outcome, Document) else None,
+                link_text=fetch["link_text"],
+                name=fetch["filename"],
+            )
+        )
+    if sources[0].document is not None and sources[0].document.format != "html":
+        sources[0].role = "file"  # the list linked the report's file directly
+    site = job.site
+    record = build_report(
+        sources, site=job.anchor["site"], site_agency=site.get("agency"), site_region=site.get("region")
+    )
+    for source in record.sources:
+        source.document = None  # the caller has the documents: not pickled back twice
+    return record
+
+
+class _ReportBuilder:
+    """Builds reports on every core (inline for a handful); records each document's outcome."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        summary: ParseSummary,
+        run_id: int | None,
+        *,
+        workers: int | None,
+        time_limit: float,
+    ) -> None:
+        self.archive = archive
+        self.summary = summary
+        self.run_id = run_id
+        self.workers = workers or os.cpu_count() or 1
+        self.time_limit = time_limit
+        self.pool: ProcessPoolExecutor | None = None
+        self.recorded: set[str] = set()  # documents written in this pass (one row, one problem)
+
+    def __enter__(self) -> _ReportBuilder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def build_all(self, jobs: list[_Job]) -> list[tuple[dict[str, Document | str], ReportRecord]]:
+        """Each job's documents and report, in the jobs' order (so writes are deterministic)."""
+        if len(jobs) < _INLINE_BELOW or self.workers == 1:
+            return [_build(job) for job in jobs]
+        if self.pool is None:
+            # forkserver: workers never inherit the crawl's reactor threads.
+            context = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        futures: list[Future[tuple[dict[str, Document | str], ReportRecord]]] = [
+            self.pool.submit(_build, job) for job in jobs
+        ]
+        return [self._result(job, future) for job, future in zip(jobs, futures, strict=True)]
+
+    def _result(
+        self, job: _Job, future: Future[tuple[dict[str, Document | str], ReportRecord]]
+    ) -> tuple[dict[str, Document | str], ReportRecord]:
+        try:
+            # The worker's own alarm fires first; this only catches a parser stuck in C code.
+            return future.result(timeout=(self.time_limit * 2 + 30) * len(job.paths))
+        except FutureTimeout:
+            reason = f"parsing took longer than the {self.time_limit:g} s limit"
+            self._restart_pool()
+        except Exception as exc:  # a worker that died (out of memory, segfault)
+            reason = f"parser process failed: {exc!r}"
+            self._restart_pool()
+        # the report keeps its row and files; its documents are recorded as failed
+        documents: dict[str, Document | str] = dict.fromkeys(job.paths, reason)
+        return documents, _build_record(job, documents)
+
+    def _restart_pool(self) -> None:
+        if self.pool is not None:
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.kill()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+    def record_documents(self, job: _Job, documents: dict[str, Document | str]) -> None:
+        for fetch in job.fetches:
+            sha256 = fetch["sha256"]
+            if sha256 not in self.recorded:
+                self.recorded.add(sha256)
+                self._record(sha256, documents[sha256], fetch)
+
+    def _record(self, sha256: str, outcome: Document | str, fetch: dict[str, Any]) -> None:
+        db = self.archive.db
+        if isinstance(outcome, Document):
+            self.summary.documents += 1
+            save_document(db, sha256, parser=FORMAT_PARSER, parser_version=PARSER_VERSION, document=outcome)
+            return
+        save_document(db, sha256, parser=FORMAT_PARSER, parser_version=PARSER_VERSION, error=outcome)
+        self.archive.add_problem(
+            "parse",
+            f"cannot parse {fetch['url']} (sha256 {sha256[:12]}…): {outcome}",
+            run_id=self.run_id,
+            site=fetch["site"],
+            url=fetch["url"],
+            sha256=sha256,
+        )
+        self.summary.problems += 1
+
+
+# -- reports -------------------------------------------------------------------------------------
+def _save(archive: Archive, record: ReportRecord, summary: ParseSummary) -> None:
+    _count_changes(archive, record, summary)
+    replace_report(archive.db, record)
+    summary.reports += 1
+    summary.not_reports += not record.is_report
+    summary.metrics += len(record.metrics)
+    summary.changed.append(record.id)
+
+
+_REPORT_FIELDS = ("title", "agency", "year", "published", "era", "doc_number", "sha256")
+
+
+def _count_changes(archive: Archive, record: ReportRecord, summary: ParseSummary) -> None:
+    old = archive.db.execute(
+        f"SELECT {', '.join(_REPORT_FIELDS)} FROM reports WHERE id = ?", [record.id]
+    ).fetchone()
+    if old is None:
+        summary.added += 1
+        return
+    before = {
+        key: (value, raw)
+        for key, value, raw in archive.db.execute(
+            "SELECT key, value, raw FROM metrics WHERE report_id = ?", [record.id]
+        )
+    }
+    after = {m["key"]: (m["value"], m["raw"]) for m in record.metrics}
+    differing = sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+    summary.metrics_changed += differing
+    fields_now = tuple(getattr(record, name) for name in _REPORT_FIELDS)
+    if differing or tuple(old) != fields_now:
+        summary.reports_changed += 1
+
+
+def _remove_stale_reports(archive: Archive, candidates: list[Candidate], sites: list[str] | None) -> int:
+    """Reports the current parsers no longer produce (a full reparse is the truth)."""
+    current = {report_id(anchor["url"]) for anchor, _ in candidates}
+    where, params = "", []
+    if sites:
+        where = f"WHERE site IN ({', '.join('?' for _ in sites)})"
+        params = list(sites)
+    existing = {row[0] for row in archive.db.execute(f"SELECT id FROM reports {where}", params)}
+    stale = sorted(existing - current)
+    delete_reports(archive.db, stale)
+    return len(stale)
+
+
+def _link_years(archive: Archive) -> int:
+    """The cross-report checks (last year's carried-forward against this year's carried-over,
+    same agency), over every report in the database: a new report pairs with old ones."""
+    values: dict[str, dict[str, float | None]] = defaultdict(dict)
+    for rid, key, value in archive.db.execute(
+        "SELECT report_id, key, value FROM metrics WHERE key LIKE 'requests.carried_%'"
+    ):
+        values[rid][key] = value
+    entries = [
+        YearEntry(rid, agency_key, year, values.get(rid, {}))
+        for rid, agency_key, year in archive.db.execute(
+            "SELECT id, agency_key, year FROM reports"
+            " WHERE is_report = 1 AND agency_key IS NOT NULL AND year IS NOT NULL"
+        )
+    ]
+    return replace_year_over_year_checks(archive.db, year_over_year_checks(entries))

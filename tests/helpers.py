@@ -1,0 +1,170 @@
+"""Shared test helpers: run the real CLI in a subprocess, crawl mock portals with it and check
+what the crawl archived, and compare a parsed Document's text with a seed's expected text."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urljoin
+
+import yaml
+
+from parsers.document import Block, Document
+from tests.mockportal import MockServer, Site
+
+if TYPE_CHECKING:
+    from tests.mockportal.families.kit import Crawl
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, no_network: bool = False, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run ``nianbao ARGS`` as a user would; ``no_network`` runs it without any network
+    interface at all (a fresh network namespace), so a network access would fail."""
+    command = [sys.executable, "-m", "nianbao.cli", *args]
+    if no_network:
+        command = ["unshare", "--map-root-user", "--net", *command]
+    full_env = {**os.environ, **(env or {})}
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        if env is None or proxy not in env:
+            full_env.pop(proxy, None)
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=timeout)
+
+
+def can_unshare_network() -> bool:
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "--map-root-user", "--net", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+def sites_yaml_for(path: Path, sites: list, base_url: Callable[[str], str]) -> Path:
+    """A sites file pointing at mock portals served directly on 127.0.0.1 ports."""
+    entries = [{"name": s.name, "start_urls": [base_url(s.name)], "agency": s.agency} for s in sites]
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- crawls
+
+
+@dataclass
+class Crawled:
+    """A finished ``nianbao crawl`` of mock portals served directly on 127.0.0.1 ports."""
+
+    server: MockServer
+    sites: list[Site]
+    data_dir: Path
+    db: sqlite3.Connection
+    exit_code: int
+    output: str
+
+    def url(self, site: Site, path: str) -> str:
+        return urljoin(self.server.base_url(site.name), path)
+
+    def report_row(self, site: Site, path: str) -> sqlite3.Row | None:
+        """The ``reports`` row of the site's page at ``path``."""
+        return self.db.execute("SELECT * FROM reports WHERE url = ?", [self.url(site, path)]).fetchone()
+
+    def attachment_fetch(self, site: Site, path: str) -> sqlite3.Row | None:
+        """The ``fetches`` row of the site's file at ``path``, fetched as an attachment."""
+        return self.db.execute(
+            "SELECT * FROM fetches WHERE url = ? AND role = 'attachment'", [self.url(site, path)]
+        ).fetchone()
+
+
+@contextmanager
+def crawl_direct(server: MockServer, sites: list[Site], tmp: Path) -> Iterator[Crawled]:
+    """Run ``nianbao crawl`` over ``sites`` as the running ``server`` serves them (no proxy)."""
+    sites_file = sites_yaml_for(tmp / "sites.yaml", sites, server.base_url)
+    result = run_cli("crawl", "--sites", str(sites_file), "--data-dir", str(tmp / "data"), *FAST)
+    db = sqlite3.connect(tmp / "data" / "nianbao.db")
+    db.row_factory = sqlite3.Row
+    try:
+        yield Crawled(server, sites, tmp / "data", db, result.returncode, result.stdout + result.stderr)
+    finally:
+        db.close()
+
+
+class _CrawlResult(Protocol):
+    db: sqlite3.Connection
+
+    def url(self, site: Site, path: str) -> str: ...
+
+
+def assert_found_exactly_the_reports(crawled: _CrawlResult, site: Site) -> None:
+    """The crawl archived exactly the site's expected reports and fetched none of its decoys
+    as a report (``crawled`` is a :class:`Crawled` or a mock-portal family's ``Crawl``)."""
+    expected = {crawled.url(site, r.path) for r in site.expected_reports}
+    found = {row[0] for row in crawled.db.execute("SELECT url FROM reports WHERE site = ?", [site.name])}
+    assert found == expected, (
+        f"{site.name}: missing {sorted(expected - found)}, unexpected {sorted(found - expected)}"
+    )
+    as_reports = {row[0] for row in crawled.db.execute("SELECT url FROM fetches WHERE role = 'report'")}
+    decoys = as_reports & {crawled.url(site, path) for path in site.decoys}
+    assert not decoys, f"{site.name}: decoys fetched as reports: {sorted(decoys)}"
+
+
+def problems_outside_parsing(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(stage, url) of the problems a crawl recorded before parsing (fetching, links …)."""
+    return [tuple(row) for row in db.execute("SELECT stage, url FROM problems WHERE stage != 'parse'")]
+
+
+def assert_attachments_archived_as_served(crawled: Crawl) -> dict[str, sqlite3.Row]:
+    """Every attachment of the one mock site's expected reports, and nothing else, was fetched
+    as an attachment with the sha256 of the bytes the portal serves and its report as referer.
+    Returns the attachment fetches by URL."""
+    from tests.mockportal.families.kit import served  # lazily: only the CMS family tests need it
+
+    site = crawled.sites[0]
+    attachments = {row["url"]: row for row in crawled.fetched(site, "attachment")}
+    expected = [(r, path) for r in site.expected_reports for path in r.attachments]
+    assert len(expected) == len(attachments), (
+        f"expected {len(expected)} attachments, fetched {sorted(attachments)}"
+    )
+    for report, path in expected:
+        url = crawled.url(site, path)
+        assert url in attachments, f"attachment not fetched: {url}"
+        row = attachments[url]
+        assert row["sha256"] == hashlib.sha256(served(site, path).body).hexdigest(), url
+        assert row["referer"] == crawled.url(site, report.path), url
+    return attachments
+
+
+# --------------------------------------------------------------------------- parsed text
+
+
+def squash(text: str) -> str:
+    """The text without any white space (seed texts and parsers break lines differently)."""
+    return re.sub(r"\s+", "", text)
+
+
+def flat_text(doc: Document) -> str:
+    """Blocks and each table cell once (spanning cells are not repeated, as in the seeds)."""
+    parts: list[str] = []
+    for item in doc.content:
+        if isinstance(item, Block):
+            parts.append(item.text)
+        else:
+            parts.extend(c.text for c in sorted(item.cells, key=lambda c: (c.row, c.col)))
+    return "\n".join(parts)
+
+
+def similarity(expected: str, got: str) -> float:
+    """How alike two texts are, white space ignored (1.0: the same)."""
+    a, b = squash(expected), squash(got)
+    return 1.0 if a == b else SequenceMatcher(None, a, b, autojunk=False).ratio()

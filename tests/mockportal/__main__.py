@@ -1,0 +1,38 @@
+"""``python -m tests.mockportal serve [--port N]``: serve the demo sites until Ctrl-C.
+
+``--port`` fixes the forward proxy's port; each site also gets its own (random) direct port.
+Browse through the proxy, e.g. ``curl -x http://127.0.0.1:N http://www.weihai.nianbao.test/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from . import MockServer, demo_sites
+from .sites import missing_fixtures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.mockportal")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the five demo portals until Ctrl-C")
+    serve.add_argument("--port", type=int, default=0, help="proxy port (default: any free one)")
+    args = parser.parse_args(argv)
+
+    sites = demo_sites()
+    with MockServer(sites, proxy_port=args.port) as server:
+        print(f"proxy: {server.proxy_url}", flush=True)
+        for site in sites:
+            print(f"{site.name:10} http://{site.host}/  direct: {server.base_url(site.name)}")
+        for name in missing_fixtures():
+            print(f"warning: fixture {name} missing, serving a placeholder")
+        print("Ctrl-C to stop", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print()
+
+
+if __name__ == "__main__":
+    main()

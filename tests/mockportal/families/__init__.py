@@ -1,0 +1,1 @@
+"""Mock portal families, one module per CMS platform (each builds mockportal Sites)."""

@@ -1,0 +1,70 @@
+"""Smoke test of ``python -m bench``: the ``--quick`` bench at tiny sizes writes a complete JSON.
+
+Real processes throughout: a generated portal served on 127.0.0.1 (nginx when installed,
+else the Python fallback server), the bare Scrapy spider, two ``nianbao crawl`` runs, the
+PDF comparison (when pdfplumber, a bench-only dependency, is installed), a small reparse
+and a small memory crawl. Only the shape of the results is checked — every section with a
+numeric ratio, crawl figures that add up — never a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = [
+    "--quick",
+    "--pages", "40",
+    "--attachments", "4",
+    "--memory-pages", "80",
+    "--memory-first", "30",
+    "--reparse-docs", "8",
+    "--parse-files", "1",
+    "--parse-repeats", "1",
+    "--budget", "0",
+]  # fmt: skip
+
+
+def test_quick_bench_at_tiny_size_writes_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "latest.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", *TINY, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads(out.read_text("utf-8"))
+
+    machine = results["machine"]
+    assert machine["cores"] >= 1 and machine["python"] and machine["scrapy"] and machine["sqlite"]
+    sections = results["sections"]
+    assert list(sections) == ["crawl_overhead", "recrawl", "parse", "reparse", "memory"]
+    with_ratio = [name for name in sections if name != "parse" or find_spec("pdfplumber")]
+    for name in with_ratio:
+        ratio = sections[name]["ratio"]
+        assert isinstance(ratio, float) and math.isfinite(ratio) and ratio > 0, (
+            name,
+            sections[name],
+        )
+        assert isinstance(sections[name]["pass"], bool)
+
+    overhead = sections["crawl_overhead"]["figures"]
+    # Both crawlers fetched the same URLs, every page and attachment the portal holds
+    # (+ robots.txt, + the first listing page of each year under two URLs).
+    assert overhead["same_urls"] is True
+    assert overhead["urls_missed_of_portal"] == 0
+    expected = overhead["portal_pages"] + overhead["portal_attachments"] + 1
+    assert overhead["nianbao_responses"] == overhead["bare_responses"]
+    assert overhead["nianbao_responses"] >= expected
+    recrawl = sections["recrawl"]["figures"]
+    assert 0 < recrawl["second_bytes"] < recrawl["first_bytes"]
+    assert recrawl["second_statuses"].get("200", 0) < recrawl["first_statuses"]["200"]
+    assert sections["reparse"]["figures"]["db_after"]["documents"] >= 8
+    assert sections["memory"]["figures"]["pages_reached"] >= 80

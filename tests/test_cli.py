@@ -1,0 +1,100 @@
+"""The command line as users meet it: exit statuses, verify, reparse, and Scrapy's own CLI."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, run_cli
+
+CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
+
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("cli") / "data"
+    result = run_cli("crawl", "--replay", str(CASSETTE), "--data-dir", str(data_dir))
+    assert result.returncode in (0, 1), result.stderr
+    return data_dir
+
+
+def test_a_bad_sites_file_stops_the_run_before_anything_is_fetched(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.yaml"
+    sites.write_text("- name: good\n  start_urls: [http://a.test/]\n- name: bad\n  start_urls: [nope]\n")
+    result = run_cli("crawl", "--sites", str(sites), "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert "site 'bad': field 'start_urls': not an http(s) URL: 'nope'" in result.stdout
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "-s", "NODELAY"], "-s expects NAME=VALUE"),
+        (["crawl", "--site", "atlantis"], "unknown site(s): atlantis"),
+        (["crawl", "--replay", "no-such.warc.gz"], "cassette not found: no-such.warc.gz"),
+    ],
+)
+def test_unusable_arguments_exit_2_with_a_reason(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_cli(*args, "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert message in result.stdout
+
+
+def test_status_and_verify_need_an_archive(tmp_path: Path) -> None:
+    for command in ("status", "verify", "reparse"):
+        result = run_cli(command, "--data-dir", str(tmp_path / "empty"))
+        assert result.returncode == 2
+        assert "no archive at" in result.stdout
+
+
+def test_verify_names_changed_and_missing_objects(demo_archive: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_archive, copy)
+    db = sqlite3.connect(copy / "nianbao.db")
+    (_, changed_path), (_, missing_path) = db.execute(
+        "SELECT sha256, path FROM files ORDER BY sha256 LIMIT 2"
+    ).fetchall()
+    (copy / changed_path).write_bytes(b"tampered")
+    (copy / missing_path).unlink()
+    result = run_cli("verify", "--data-dir", str(copy))
+    assert result.returncode == 1
+    assert f"changed {changed_path}" in result.stdout
+    assert f"missing {missing_path}" in result.stdout
+
+
+def test_reparse_rebuilds_the_same_reports_and_leaves_the_archive_alone(
+    demo_archive: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_archive, copy)
+
+    def snapshot(table: str, columns: str) -> list[tuple]:
+        db = sqlite3.connect(copy / "nianbao.db")
+        return db.execute(f"SELECT {columns} FROM {table} ORDER BY 1, 2").fetchall()
+
+    reports = "id, title, agency, year, published, era, url, sha256, fetch_id"
+    before = snapshot("reports", reports), snapshot("metrics", "report_id, key, value, raw")
+    archive_before = snapshot("fetches", "*"), snapshot("files", "*")
+    result = run_cli("reparse", "--data-dir", str(copy))
+    assert result.returncode in (0, 1), result.stderr
+    assert (snapshot("reports", reports), snapshot("metrics", "report_id, key, value, raw")) == before
+    assert (snapshot("fetches", "*"), snapshot("files", "*")) == archive_before
+    runs = snapshot("crawl_runs", "id, command")
+    assert runs[-1][1] == "reparse"
+
+
+def test_scrapy_cli_works_from_the_repository_root() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split() == ["annual_reports"]

@@ -1,0 +1,77 @@
+"""The parse stage over an archive: worker processes, the per-document time limit, filters,
+and the change report against the previous parse."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from archive import Archive
+from nianbao.parse import parse_archive
+from tests.helpers import ROOT, run_cli
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("parse") / "data"
+    result = run_cli(
+        "crawl", "--replay", str(ROOT / "cassettes" / "demo.warc.gz"), "--data-dir", str(data_dir)
+    )
+    assert result.returncode in (0, 1), result.stderr
+    return data_dir
+
+
+def _copy(demo: Path, tmp_path: Path) -> Archive:
+    shutil.copytree(demo, tmp_path / "d")
+    return Archive(tmp_path / "d")
+
+
+def _reports(archive: Archive) -> list[tuple]:
+    return archive.db.execute(
+        "SELECT id, title, year, published, era, sha256 FROM reports ORDER BY id"
+    ).fetchall()
+
+
+def test_parallel_and_inline_parsing_give_the_same_reports(demo: Path, tmp_path: Path) -> None:
+    archive = _copy(demo, tmp_path)
+    before = _reports(archive)
+    metrics = archive.db.execute("SELECT report_id, key, value, raw FROM metrics ORDER BY 1, 2").fetchall()
+    parallel = parse_archive(archive, run_id=None, only_new=False, workers=2)
+    assert parallel.reports == len(before) and parallel.documents >= len(before)
+    assert _reports(archive) == before
+    inline = parse_archive(archive, run_id=None, only_new=False, workers=1)
+    assert (inline.reports, inline.documents) == (parallel.reports, parallel.documents)
+    assert (
+        archive.db.execute("SELECT report_id, key, value, raw FROM metrics ORDER BY 1, 2").fetchall()
+        == metrics
+    )
+    assert (inline.added, inline.removed, inline.reports_changed, inline.metrics_changed) == (0, 0, 0, 0)
+
+
+def test_a_document_over_the_time_limit_is_a_problem_and_the_stage_goes_on(
+    demo: Path, tmp_path: Path
+) -> None:
+    archive = _copy(demo, tmp_path)
+    summary = parse_archive(archive, run_id=None, only_new=False, workers=2, time_limit=0.0005)
+    assert summary.reports == len(_reports(archive))  # every report still has its row
+    messages = [row[0] for row in archive.db.execute("SELECT message FROM problems WHERE stage = 'parse'")]
+    assert any("took longer than the 0.0005 s limit" in m for m in messages)
+    errors = archive.db.execute("SELECT count(*) FROM documents WHERE error LIKE '%limit%'").fetchone()[0]
+    assert errors >= 1
+
+
+def test_reparse_filters_and_reports_what_changed(demo: Path, tmp_path: Path) -> None:
+    shutil.copytree(demo, tmp_path / "d")
+    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    victim, key = db.execute("SELECT report_id, key FROM metrics WHERE value IS NOT NULL LIMIT 1").fetchone()
+    with db:
+        db.execute("UPDATE metrics SET value = value + 1 WHERE report_id = ? AND key = ?", [victim, key])
+        db.execute("UPDATE reports SET title = 'stale' WHERE id = ?", [victim])
+    only_html = run_cli("reparse", "--data-dir", str(tmp_path / "d"), "--format", "nosuchformat")
+    assert "reparsed 0 reports" in only_html.stdout
+    full = run_cli("reparse", "--data-dir", str(tmp_path / "d"))
+    assert "0 reports added, 0 removed, 1 changed (1 metric values differ)" in full.stdout, full.stdout
+    assert db.execute("SELECT title FROM reports WHERE id = ?", [victim]).fetchone()[0] != "stale"

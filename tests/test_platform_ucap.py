@@ -1,0 +1,125 @@
+"""开普云 Ucap adapter: script-drawn pagers, ``<ucaptitle>`` / ``<publishtime>`` metadata, the
+``.fj-a`` attachment block — on real saved articles and on a mock portal crawled by the real CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from crawler.platforms import PLATFORMS
+from crawler.platforms.generic import Generic
+from crawler.platforms.ucap import Ucap
+from tests.helpers import (
+    assert_attachments_archived_as_served,
+    assert_found_exactly_the_reports,
+    problems_outside_parsing,
+)
+from tests.mockportal.families import ucap as family
+from tests.mockportal.families.kit import Crawl, crawl, dangling_links, served
+
+REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld" / "portals_cms"
+
+
+def _real(name: str, url: str) -> HtmlResponse:
+    path = REALWORLD / name
+    if not path.is_file():
+        pytest.skip("../shared/realworld not present (only in the dev workspace)")
+    return HtmlResponse(url, body=path.read_bytes(), encoding="utf-8")
+
+
+def test_real_county_article_title_date_and_empty_attachment_block() -> None:
+    page = _real(
+        "ucap_wanzai_article_2017_tjgb.saved.html",
+        "http://www.wanzai.gov.cn/wzxrmzf/tjgb/201705/9c059bf058ef4db8b3c8f920e22186fe.shtml",
+    )
+    assert Ucap.detect(page)
+    meta = Ucap().metadata(page)
+    assert meta["名称"] == "万载县2015年国民经济和社会发展统计公报"
+    assert meta["发布日期"] == "2017-05-15 10:49:00"  # <publishtime>, not the 2022 PubDate meta
+    assert list(Ucap().attachment_links(page)) == []  # the .fj-a block holds no link
+
+
+def test_real_city_article_metadata_block() -> None:
+    page = _real(
+        "ucap_yichun_article_2023_tjgb.saved.html",
+        "https://www.yichun.gov.cn/ycsrmzf/tjgb/202305/36796cdc82d04268913f2884cf2fe579.shtml",
+    )
+    assert Ucap.detect(page)
+    meta = Ucap().metadata(page)
+    assert meta["索引号"] == "014717475N/2023-0040295"  # label written "索 引 号："
+    assert meta["发布机构"] == "宜春市统计局"
+    assert meta["发文日期"] == "2023-04-18"
+    assert meta["分类"] == "统计公报"
+    assert meta["名称"] == "宜春市2022年国民经济和社会发展统计公报"
+
+
+def test_pager_count_names_every_list_page() -> None:
+    page = HtmlResponse(
+        "http://x.test/abc/zfxxgknb/list_3.shtml",
+        encoding="utf-8",
+        body="""<a href="/abc/zfxxgknb/202001/0123456789abcdef0123456789abcdef.shtml">年报</a>
+        <script>var pageCount = 4, currentPage = 3;</script>
+        <a href="javascript:goPage(4)">下一页</a>""".encode(),
+    )
+    assert list(Generic().next_pages(page)) == []
+    names = sorted(link.url.rsplit("/", 1)[1] for link in Ucap().next_pages(page))
+    assert names == ["list.shtml", "list_2.shtml", "list_4.shtml"]
+
+
+def test_attachments_in_the_fj_a_block_and_in_the_body() -> None:
+    page = HtmlResponse(
+        "http://x.test/abc/nb/202001/0123456789abcdef0123456789abcdef.shtml",
+        encoding="utf-8",
+        body="""<ucapcontent><p><a href="0123456789abcdef0123456789abcdef/files/aa.pdf">全文</a></p>
+        <img src="/images/banner.jpg"></ucapcontent>
+        <div class="fj-a"><p>附件：</p><a href="/abc/nb/202001/x/files/bb.docx">b.docx</a></div>""".encode(),
+    )
+    urls = sorted(link.url for link in Ucap().attachment_links(page))
+    assert urls == [
+        "http://x.test/abc/nb/202001/0123456789abcdef0123456789abcdef/files/aa.pdf",
+        "http://x.test/abc/nb/202001/x/files/bb.docx",
+    ]
+
+
+def test_mock_column_pages_are_linked_only_by_script() -> None:
+    site = family.build()
+    page = HtmlResponse(
+        f"http://{site.host}{family.list_page(1)}", body=served(site, family.list_page(1)).body
+    )
+    assert list(Generic().next_pages(page)) == []
+    assert sorted(link.url for link in Ucap().next_pages(page)) == [
+        f"http://{site.host}{family.list_page(k)}" for k in range(2, 6)
+    ]
+    assert dangling_links(site) == []
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
+    with crawl([family.build()], tmp_path_factory.mktemp("ucap")) as result:
+        yield result
+
+
+def test_platform_is_registered() -> None:
+    assert Ucap in PLATFORMS
+
+
+def test_crawl_finds_exactly_the_reports_and_no_decoys(crawled: Crawl) -> None:
+    assert_found_exactly_the_reports(crawled, crawled.sites[0])
+    assert problems_outside_parsing(crawled.db) == []
+
+
+def test_titles_and_dates_reach_the_database(crawled: Crawl) -> None:
+    site = crawled.sites[0]
+    for report in site.expected_reports:
+        row = crawled.db.execute(
+            "SELECT title, year FROM reports WHERE url = ?", [crawled.url(site, report.path)]
+        ).fetchone()
+        assert tuple(row) == (report.title, report.year)
+
+
+def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawl) -> None:
+    attachments = assert_attachments_archived_as_served(crawled)
+    assert len(attachments) == 3  # block, body, absolute; one report has none

@@ -135,14 +135,20 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _fetch_count(db_path: Path) -> int:
+def _fetch_count(db_path: Path, *, final: bool = False) -> int:
+    """Fetches in the archive so far. While the crawl runs, a read-only peek that gives 0 when
+    the database is busy; ``final`` (the crawl has ended) waits for it and lets SQLite recover
+    a WAL the crawl left behind, and raises rather than undercount."""
     if not db_path.exists():
         return 0
+    uri = f"file:{db_path}" if final else f"file:{db_path}?mode=ro"
     try:
-        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1)
+        db = sqlite3.connect(uri, uri=True, timeout=60 if final else 1)
         with contextlib.closing(db):
             row = db.execute("SELECT max(id) FROM fetches").fetchone()
     except sqlite3.Error:
+        if final:
+            raise
         return 0
     return int(row[0] or 0)
 
@@ -155,7 +161,7 @@ def run_nianbao_crawl(
     monitor: bool = False,
     deadline: float | None = None,
     hard_deadline: float | None = None,
-    interval: float = 0.5,
+    interval: float = 0.2,
 ) -> CrawlRun:
     """``nianbao crawl`` of the served portal into ``data_dir``; ``monitor`` samples memory
     and fetch counts. Past ``deadline`` (``time.monotonic()``) the crawl is asked to stop
@@ -447,13 +453,20 @@ def memory(
     crawl = [s for s in run.samples if run.closed_at is None or s.t <= run.closed_at]
     # The crawl's last pages may fall after the last sample (a fast crawl of a small portal);
     # the archive counts them all (the parse stage after it fetches nothing).
-    reached = max(max((s.fetches for s in crawl), default=0), _fetch_count(work / "data" / "nianbao.db"))
+    final_count = _fetch_count(work / "data" / "nianbao.db", final=True)
+    reached = max(max((s.fetches for s in crawl), default=0), final_count)
     notes = []
     if reached < 2 * first_point:
         # The budget ended the crawl early: compare with an earlier point instead.
         notes.append(f"only {reached} pages crawled, < 2 × {first_point}: first point lowered")
         first_point = max(1, reached // 5)
     at_first = _peak_until(crawl, first_point)
+    sampled = max((s.fetches for s in crawl), default=0)
+    if at_first is None and sampled:
+        # A crawl faster than the sampling: no sample fell past the first point.
+        notes.append(f"no sample at {first_point} pages: first point lowered to {sampled}")
+        first_point = sampled
+        at_first = _peak_until(crawl, first_point)
     at_end = max((s.rss_mb for s in crawl), default=0.0)
     figures = {
         **_portal_figures(portal, generated_s, kind),

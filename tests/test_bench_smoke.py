@@ -21,7 +21,7 @@ TINY = [
     "--quick",
     "--pages", "40",
     "--attachments", "4",
-    "--memory-pages", "80",
+    "--memory-pages", "300",
     "--memory-first", "30",
     "--reparse-docs", "8",
     "--parse-files", "1",
@@ -67,4 +67,5 @@ def test_quick_bench_at_tiny_size_writes_every_section(tmp_path: Path) -> None:
     assert 0 < recrawl["second_bytes"] < recrawl["first_bytes"]
     assert recrawl["second_statuses"].get("200", 0) < recrawl["first_statuses"]["200"]
     assert sections["reparse"]["figures"]["db_after"]["documents"] >= 8
-    assert sections["memory"]["figures"]["pages_reached"] >= 80
+    memory = sections["memory"]["figures"]
+    assert memory["pages_reached"] >= 300, {k: v for k, v in memory.items() if k != "rss_curve"}

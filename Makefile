@@ -47,10 +47,11 @@ cassettes: setup
 
 ## Benchmarks (not part of `make test`): a table, and bench/results/latest.json.
 ## nginx serves the generated portals; pdfplumber and py-spy are the baselines' and profiles' tools.
+## BENCH_ARGS=--profile adds a crawl under py-spy; BENCH_ARGS='--only reparse' one section.
 bench: $(VENV)/.bench debs
 	@[ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx; }
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 $(VENV)/.bench: $(VENV)/.installed
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,bench]'

@@ -4,7 +4,8 @@ Sections (``--only`` picks some):
 
 1. ``crawl_overhead`` — ``nianbao crawl`` of a generated ~5,000-page portal (+ ~500
    attachments) served by nginx on 127.0.0.1, against a bare Scrapy spider fetching the
-   same URLs. Target: nianbao ≥ 0.8 × the bare rate (pages/s).
+   same URLs, in three interleaved rounds (medians compared). Target: nianbao ≥ 0.8 × the
+   bare rate (pages/s). ``--profile`` adds one crawl under py-spy and its hot spots.
 2. ``recrawl`` — a second ``nianbao crawl`` of the unchanged portal. Target: ≤ 5 % of the bytes.
 3. ``parse`` — text + tables + metrics of the fixture PDFs (and the real Huai'an PDFs when
    ``../shared/realworld`` is there) against pdfplumber. Target: ≥ 5× faster, as accurate.
@@ -40,6 +41,7 @@ FULL = {
     "attachments": 500,
     "memory_pages": 50_000,
     "memory_first": 10_000,
+    "crawl_rounds": 3,
     "reparse_docs": 10_000,
     "parse_repeats": 3,
     "budget": 15 * 60,
@@ -49,6 +51,7 @@ QUICK = {
     "attachments": 100,
     "memory_pages": 2000,
     "memory_first": 500,
+    "crawl_rounds": 1,
     "reparse_docs": 500,
     "parse_repeats": 1,
     "budget": 3 * 60,
@@ -62,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     p.add_argument("--pages", type=int, help="pages of the crawl-overhead portal")
     p.add_argument("--attachments", type=int, help="attachments of the crawl-overhead portal")
+    p.add_argument("--crawl-rounds", type=int, help="bare + nianbao crawl pairs (medians kept)")
+    p.add_argument("--profile", action="store_true", help="one more crawl under py-spy")
     p.add_argument("--memory-pages", type=int, help="pages of the memory portal")
     p.add_argument("--memory-first", type=int, help="first memory sample point (pages)")
     p.add_argument("--reparse-docs", type=int, help="documents in the reparse archive")
@@ -137,7 +142,9 @@ def _run_sections(
             _subdir(work, "crawl"),
             pages=sizes["pages"],
             attachments=sizes["attachments"],
+            rounds=sizes["crawl_rounds"],
             server_kind=args.server,
+            profile=args.profile,
         )
         for name, result in (("crawl_overhead", overhead), ("recrawl", recrawl)):
             if name in wanted:

@@ -21,6 +21,7 @@ TINY = [
     "--quick",
     "--pages", "40",
     "--attachments", "4",
+    "--crawl-rounds", "2",
     "--memory-pages", "300",
     "--memory-first", "30",
     "--reparse-docs", "8",
@@ -58,6 +59,9 @@ def test_quick_bench_at_tiny_size_writes_every_section(tmp_path: Path) -> None:
     overhead = sections["crawl_overhead"]["figures"]
     # Both crawlers fetched the same URLs, every page and attachment the portal holds
     # (+ robots.txt, + the first listing page of each year under two URLs).
+    assert overhead["rounds"] == 2 and len(overhead["nianbao_pages_per_s_each"]) == 2
+    assert min(overhead["bare_pages_per_s_each"]) <= overhead["bare_pages_per_s"]
+    assert overhead["bare_pages_per_s"] <= max(overhead["bare_pages_per_s_each"])
     assert overhead["same_urls"] is True
     assert overhead["urls_missed_of_portal"] == 0
     expected = overhead["portal_pages"] + overhead["portal_attachments"] + 1

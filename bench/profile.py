@@ -20,8 +20,10 @@ share of the stacks — percentages of that thread's crawl samples.
 >>> summary = summarize(lines, own_root="/r", within="start (")
 >>> summary["threads"], summary["reactor_samples"]
 ([['MainThread', 69.2], ['writer', 30.8]], 4)
->>> summary["self"][0], summary["own_inclusive"], summary["packages"][0]
-(['xpath (parsel/s.py)', 75.0], [['parse (crawler/a.py)', 75.0], ['put (archive/s.py)', 25.0]], ['crawler', 75.0])
+>>> summary["self"][0], summary["packages"][0]
+(['xpath (parsel/s.py)', 75.0], ['crawler', 75.0])
+>>> summary["own_inclusive"]
+[['parse (crawler/a.py)', 75.0], ['put (archive/s.py)', 25.0]]
 """
 
 from __future__ import annotations

@@ -80,9 +80,9 @@ def summarize(
         reactor += count
         frames = [_short(frame, own_root) for frame in raw_frames]
         self_time[frames[-1][0]] += count
-        for function in {function for function, is_own in frames if is_own}:
+        for function in dict.fromkeys(function for function, is_own in frames if is_own):
             own[function] += count
-        for package in {_package(function) for function, _ in frames}:
+        for package in dict.fromkeys(_package(function) for function, _ in frames):  # (in order)
             packages[package] += count
 
     def share(counter: Counter[str], total: int) -> list[list[Any]]:

@@ -144,7 +144,7 @@ def _run_sections(
             attachments=sizes["attachments"],
             rounds=sizes["crawl_rounds"],
             server_kind=args.server,
-            profile=args.profile,
+            profile=args.out.with_name("crawl-profile.txt") if args.profile else None,
         )
         for name, result in (("crawl_overhead", overhead), ("recrawl", recrawl)):
             if name in wanted:

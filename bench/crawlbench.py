@@ -323,13 +323,13 @@ def overhead_and_recrawl(
     attachments: int,
     rounds: int = 1,
     server_kind: str = "auto",
-    profile: bool = False,
+    profile: Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Sections 1 and 2: one portal; ``rounds`` of a bare crawl then a first nianbao crawl
     (each into a fresh archive), interleaved so that both see the same machine; then a
     second nianbao crawl of the last archive. One pair of 20-second crawls varies by ±15 %
-    on a 2-core machine: the ratio is of the medians. ``profile``: one more first crawl
-    under py-spy (not timed), its hot spots in the figures."""
+    on a 2-core machine: the ratio is of the medians. ``profile``: where to keep the raw
+    samples of one more first crawl under py-spy (not timed); its hot spots go in the figures."""
     plan = overhead_plan(pages, attachments)
     t0 = time.monotonic()
     portal = build_portal(work / "portal", plan)
@@ -342,8 +342,8 @@ def overhead_and_recrawl(
             bares.append(run_bare_crawl(server, work, portal))
             firsts.append(run_nianbao_crawl(server, work, work / f"data-{n}"))
         second = run_nianbao_crawl(server, work, work / f"data-{len(firsts) - 1}")
-        if profile:
-            hot = profile_crawl(server, work, work / "data-profiled")
+        if profile is not None:
+            hot = profile_crawl(server, work, work / "data-profiled", raw=profile)
         kind = server.kind
     overhead = _overhead_section(portal, generated_s, kind, bares, firsts)
     if hot is not None:
@@ -351,9 +351,10 @@ def overhead_and_recrawl(
     return overhead, _recrawl_section(firsts[-1], second)
 
 
-def profile_crawl(server: StaticServer, work: Path, data_dir: Path) -> dict[str, Any]:
-    """A first crawl under py-spy: where nianbao's time goes (see :mod:`bench.profile`)."""
-    raw = work / "crawl-profile.txt"
+def profile_crawl(server: StaticServer, work: Path, data_dir: Path, *, raw: Path) -> dict[str, Any]:
+    """A first crawl under py-spy, its samples in ``raw``: where nianbao's time goes (see
+    :mod:`bench.profile`)."""
+    raw.parent.mkdir(parents=True, exist_ok=True)
     wrap = profile.record_command(raw)
     if wrap is None:
         return {"error": "py-spy not installed (pip install -e '.[bench]')"}

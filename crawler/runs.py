@@ -37,3 +37,29 @@ def run_context(crawler: Crawler) -> RunContext:
         ctx = RunContext(archive=archive, run_id=run_id, owns_run=owns)
         crawler._nianbao_run = ctx  # type: ignore[attr-defined]
     return ctx
+
+
+def crawl_site(crawler: Crawler) -> str | None:
+    """The name of the site the crawler's spider crawls (None before it opens)."""
+    site = getattr(crawler.spider, "site", None)
+    return getattr(site, "name", None)
+
+
+def record_problem(
+    crawler: Crawler,
+    stage: str,
+    message: str,
+    *,
+    url: str | None = None,
+    sha256: str | None = None,
+    failed: bool = False,
+) -> None:
+    """A ``problems`` row for the crawl's run and site, counted in its stats; ``failed``:
+    a fetch that failed, counted in the site's health too."""
+    ctx = run_context(crawler)
+    ctx.archive.add_problem(
+        stage, message, run_id=ctx.run_id, site=crawl_site(crawler), url=url, sha256=sha256
+    )
+    crawler.stats.inc_value("nianbao/problems")
+    if failed:
+        crawler.stats.inc_value("nianbao/failed")

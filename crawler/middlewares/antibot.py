@@ -32,7 +32,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.antibot import Challenge, detect_challenge, is_soft_404, redirect_loop
 from crawler.middlewares.archive import ArchiveMiddleware
-from crawler.runs import run_context
+from crawler.runs import crawl_site, record_problem
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +83,6 @@ class AntiBotMiddleware:
             self._block(request, loop, request.url)
 
     # -- steps ------------------------------------------------------------------------------
-    def _site(self) -> str | None:
-        site = getattr(self.crawler.spider, "site", None)
-        return getattr(site, "name", None)
-
     def _archive(self, request: Request, response: Response) -> None:
         """Keep the challenge page like any response (fetch row, body): it is the evidence."""
         archive = self.crawler.get_downloader_middleware(ArchiveMiddleware)
@@ -96,19 +92,10 @@ class AntiBotMiddleware:
     def _block(self, request: Request, challenge: Challenge, url: str) -> None:
         self.challenge = challenge
         message = f"blocked by {challenge.name} ({challenge.evidence}) at {url}"
-        logger.error("%s: %s", self._site(), message)
-        ctx = run_context(self.crawler)
-        ctx.archive.add_problem(
-            "blocked",
-            message,
-            run_id=ctx.run_id,
-            site=self._site(),
-            url=url,
-            sha256=request.meta.get("sha256"),  # set by the archive middleware
-        )
-        stats = self.crawler.stats
-        stats.set_value(BLOCKED_STAT, challenge.vendor)
-        stats.inc_value("nianbao/problems")
+        logger.error("%s: %s", crawl_site(self.crawler), message)
+        sha256 = request.meta.get("sha256")  # set by the archive middleware
+        record_problem(self.crawler, "blocked", message, url=url, sha256=sha256)
+        self.crawler.stats.set_value(BLOCKED_STAT, challenge.vendor)
         self._close_spider()
 
     def _close_spider(self) -> None:
@@ -124,15 +111,7 @@ class AntiBotMiddleware:
 
     def _problem(self, request: Request, message: str) -> None:
         logger.warning("%s: %s", request.url, message)
-        ctx = run_context(self.crawler)
-        ctx.archive.add_problem(
-            "fetch",
-            message,
-            run_id=ctx.run_id,
-            site=self._site(),
-            url=request.url,
-        )
-        self.crawler.stats.inc_value("nianbao/problems")
+        record_problem(self.crawler, "fetch", message, url=request.url)
         self.crawler.stats.inc_value("nianbao/failed")
 
 

@@ -22,7 +22,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from crawler.filenames import content_disposition_filename, url_filename
-from crawler.runs import run_context
+from crawler.runs import crawl_site, record_problem, run_context
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +40,6 @@ class ArchiveMiddleware:
         mw = cls(crawler)
         crawler.signals.connect(mw.spider_error, signal=signals.spider_error)
         return mw
-
-    def _site(self) -> str | None:
-        spider = self.crawler.spider
-        site = getattr(spider, "site", None)
-        return getattr(site, "name", None)
 
     async def process_response(self, request: Request, response: Response) -> Response:
         stored = None
@@ -93,7 +88,7 @@ class ArchiveMiddleware:
         redirects = request.meta.get("redirect_urls") or []
         return self.ctx.archive.record_fetch(
             run_id=self.ctx.run_id,
-            site=self._site(),
+            site=crawl_site(self.crawler),
             url=redirects[0] if redirects else request.url,
             final_url=response.url,
             redirects=[*redirects[1:], request.url] if redirects else None,
@@ -134,27 +129,12 @@ class ArchiveMiddleware:
         return None
 
     def spider_error(self, failure: Any, response: Response, spider: Any) -> None:
-        self.ctx.archive.add_problem(
-            "discover",
-            f"error while reading {response.url}: {failure.getErrorMessage()}",
-            run_id=self.ctx.run_id,
-            site=self._site(),
-            url=response.url,
-        )
-        self.stats.inc_value("nianbao/problems")
+        message = f"error while reading {response.url}: {failure.getErrorMessage()}"
+        record_problem(self.crawler, "discover", message, url=response.url)
 
     def _problem(self, request: Request, message: str, sha256: str | None = None) -> None:
         logger.warning("%s: %s", request.url, message)
-        self.ctx.archive.add_problem(
-            "fetch",
-            message,
-            run_id=self.ctx.run_id,
-            site=self._site(),
-            url=request.url,
-            sha256=sha256,
-        )
-        self.stats.inc_value("nianbao/problems")
-        self.stats.inc_value("nianbao/failed")
+        record_problem(self.crawler, "fetch", message, url=request.url, sha256=sha256, failed=True)
 
 
 # A couple of threads are enough to keep ahead of the crawl's new objects, and few enough not to

@@ -15,16 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin
 
 import yaml
 
 from parsers.document import Block, Document
 from tests.mockportal import MockServer, Site
-
-if TYPE_CHECKING:
-    from tests.mockportal.families.kit import Crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
@@ -63,8 +59,10 @@ def sites_yaml_for(path: Path, sites: list, base_url: Callable[[str], str]) -> P
 
 
 @dataclass
-class Crawled:
-    """A finished ``nianbao crawl`` of mock portals served directly on 127.0.0.1 ports."""
+class Crawl:
+    """A finished ``nianbao crawl`` of mock portals: the archive database, the server's log,
+    the CLI's output. The sites were reached on their own 127.0.0.1 ports (direct mode) or
+    by their host names through the mock proxy."""
 
     server: MockServer
     sites: list[Site]
@@ -74,7 +72,10 @@ class Crawled:
     output: str
 
     def url(self, site: Site, path: str) -> str:
-        return urljoin(self.server.base_url(site.name), path)
+        try:
+            return urljoin(self.server.base_url(site.name), path)
+        except KeyError:  # not served on a port of its own: reached through the proxy
+            return f"http://{site.host}{path}"
 
     def report_row(self, site: Site, path: str) -> sqlite3.Row | None:
         """The ``reports`` row of the site's page at ``path``."""
@@ -86,31 +87,38 @@ class Crawled:
             "SELECT * FROM fetches WHERE url = ? AND role = 'attachment'", [self.url(site, path)]
         ).fetchone()
 
+    def reports(self, site: Site) -> set[str]:
+        rows = self.db.execute("SELECT url FROM reports WHERE site = ?", [site.name])
+        return {row[0] for row in rows}
+
+    def fetched(self, site: Site, role: str) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM fetches WHERE site = ? AND role = ?", [site.name, role]
+        ).fetchall()
+
+    def requested(self, site: Site) -> list[tuple[str, str]]:
+        """(method, path) of every request the site saw."""
+        return [(method, path) for name, method, path in self.server.requests if name == site.name]
+
 
 @contextmanager
-def crawl_direct(server: MockServer, sites: list[Site], tmp: Path) -> Iterator[Crawled]:
+def crawl_direct(server: MockServer, sites: list[Site], tmp: Path) -> Iterator[Crawl]:
     """Run ``nianbao crawl`` over ``sites`` as the running ``server`` serves them (no proxy)."""
     sites_file = sites_yaml_for(tmp / "sites.yaml", sites, server.base_url)
     result = run_cli("crawl", "--sites", str(sites_file), "--data-dir", str(tmp / "data"), *FAST)
     db = sqlite3.connect(tmp / "data" / "nianbao.db")
     db.row_factory = sqlite3.Row
     try:
-        yield Crawled(server, sites, tmp / "data", db, result.returncode, result.stdout + result.stderr)
+        yield Crawl(server, sites, tmp / "data", db, result.returncode, result.stdout + result.stderr)
     finally:
         db.close()
 
 
-class _CrawlResult(Protocol):
-    db: sqlite3.Connection
-
-    def url(self, site: Site, path: str) -> str: ...
-
-
-def assert_found_exactly_the_reports(crawled: _CrawlResult, site: Site) -> None:
+def assert_found_exactly_the_reports(crawled: Crawl, site: Site) -> None:
     """The crawl archived exactly the site's expected reports and fetched none of its decoys
-    as a report (``crawled`` is a :class:`Crawled` or a mock-portal family's ``Crawl``)."""
+    as a report."""
     expected = {crawled.url(site, r.path) for r in site.expected_reports}
-    found = {row[0] for row in crawled.db.execute("SELECT url FROM reports WHERE site = ?", [site.name])}
+    found = crawled.reports(site)
     assert found == expected, (
         f"{site.name}: missing {sorted(expected - found)}, unexpected {sorted(found - expected)}"
     )

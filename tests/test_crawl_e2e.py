@@ -20,7 +20,7 @@ import pytest
 
 from tests.helpers import (
     FAST,
-    Crawled,
+    Crawl,
     assert_found_exactly_the_reports,
     crawl_direct,
     run_cli,
@@ -30,7 +30,7 @@ from tests.mockportal import MockServer, Resource, Site, demo_sites
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     tmp = tmp_path_factory.mktemp("e2e")
     sites = demo_sites()
     with MockServer(sites, proxy=False) as server, crawl_direct(server, sites, tmp) as result:
@@ -46,12 +46,12 @@ def _served(site: Site, path: str) -> Resource:
     return resource
 
 
-def test_finds_exactly_the_expected_reports_and_no_decoys(crawled: Crawled) -> None:
+def test_finds_exactly_the_expected_reports_and_no_decoys(crawled: Crawl) -> None:
     for site in crawled.sites:
         assert_found_exactly_the_reports(crawled, site)
 
 
-def test_report_rows_carry_title_year_and_publication_date(crawled: Crawled) -> None:
+def test_report_rows_carry_title_year_and_publication_date(crawled: Crawl) -> None:
     for site in crawled.sites:
         for expected in site.expected_reports:
             row = crawled.report_row(site, expected.path)
@@ -76,7 +76,7 @@ REGION_CODES = {
 }
 
 
-def test_report_rows_carry_the_region_code_and_level_of_their_agency(crawled: Crawled) -> None:
+def test_report_rows_carry_the_region_code_and_level_of_their_agency(crawled: Crawl) -> None:
     found = {
         row["site"]: (row["region_code"], row["region_level"])
         for row in crawled.db.execute("SELECT site, region_code, region_level FROM reports")
@@ -84,7 +84,7 @@ def test_report_rows_carry_the_region_code_and_level_of_their_agency(crawled: Cr
     assert found == {s.name: REGION_CODES[s.name] for s in crawled.sites}
 
 
-def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawled) -> None:
+def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawl) -> None:
     attachments = 0
     for site in crawled.sites:
         for report in site.expected_reports:
@@ -106,7 +106,7 @@ def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawle
     assert attachments >= 5
 
 
-def test_redirected_attachment_keeps_original_and_final_url(crawled: Crawled) -> None:
+def test_redirected_attachment_keeps_original_and_final_url(crawled: Crawl) -> None:
     redirected = crawled.db.execute(
         "SELECT * FROM fetches WHERE role = 'attachment' AND final_url != url"
     ).fetchall()
@@ -116,13 +116,13 @@ def test_redirected_attachment_keeps_original_and_final_url(crawled: Crawled) ->
         assert row["filename"], "the Content-Disposition name is kept"
 
 
-def test_content_disposition_names_are_decoded(crawled: Crawled) -> None:
+def test_content_disposition_names_are_decoded(crawled: Crawl) -> None:
     names = {row[0] for row in crawled.db.execute("SELECT filename FROM fetches WHERE role = 'attachment'")}
     assert "市政务服务中心2017年度政府信息公开工作情况统计表.docx" in names
     assert "便签--对市十八届人大一次会议第74号建议的答复.doc" in names
 
 
-def test_provenance_leads_from_report_to_fetch_run_and_home(crawled: Crawled) -> None:
+def test_provenance_leads_from_report_to_fetch_run_and_home(crawled: Crawl) -> None:
     rows = crawled.db.execute(
         "SELECT r.id, f.id AS fetch_id, f.run_id, f.referer, c.command, f.sha256, files.path "
         "FROM reports r JOIN fetches f ON f.id = r.fetch_id JOIN crawl_runs c ON c.id = f.run_id "
@@ -144,7 +144,7 @@ def test_provenance_leads_from_report_to_fetch_run_and_home(crawled: Crawled) ->
     assert fk == []
 
 
-def test_the_demo_crawl_succeeds_without_problems(crawled: Crawled) -> None:
+def test_the_demo_crawl_succeeds_without_problems(crawled: Crawl) -> None:
     problems = list(crawled.db.execute("SELECT stage, url, message FROM problems"))
     assert crawled.exit_code == 0, [tuple(p) for p in problems]
     assert problems == []
@@ -210,17 +210,17 @@ def test_failures_become_problems_naming_the_url_and_the_crawl_goes_on(tmp_path:
     assert status == ("problems", 3)
 
 
-def test_static_portals_never_start_the_browser(crawled: Crawled) -> None:
+def test_static_portals_never_start_the_browser(crawled: Crawl) -> None:
     stats = json.loads(crawled.db.execute("SELECT stats FROM crawl_runs").fetchone()[0])
     assert stats["rendered"] == 0
 
 
-def test_robots_txt_is_obeyed(crawled: Crawled) -> None:
+def test_robots_txt_is_obeyed(crawled: Crawl) -> None:
     assert all(not path.startswith("/admin/") for _, _, path in crawled.server.requests)
     assert any(path == "/robots.txt" for _, _, path in crawled.server.requests)
 
 
-def test_verify_and_status_read_the_archive(crawled: Crawled) -> None:
+def test_verify_and_status_read_the_archive(crawled: Crawl) -> None:
     verify = run_cli("verify", "--data-dir", str(crawled.data_dir))
     assert verify.returncode == 0, verify.stdout
     count = crawled.db.execute("SELECT count(*) FROM files").fetchone()[0]

@@ -29,7 +29,7 @@ from crawler.platforms.hanweb_unit import HanwebUnit
 from parsers.titles import is_report_title
 from tests.helpers import (
     ROOT,
-    Crawled,
+    Crawl,
     assert_found_exactly_the_reports,
     can_unshare_network,
     crawl_direct,
@@ -376,7 +376,7 @@ def _registered() -> None:
 
 
 @pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     _registered()
     tmp = tmp_path_factory.mktemp("hanweb")
     sites = hanweb_sites()
@@ -393,21 +393,21 @@ def test_each_mock_page_goes_to_its_platform() -> None:
             assert isinstance(platform_for(page), kinds[site.name]), (site.name, path)
 
 
-def test_crawl_finds_exactly_the_expected_reports_and_fetches_no_decoy(crawled: Crawled) -> None:
+def test_crawl_finds_exactly_the_expected_reports_and_fetches_no_decoy(crawled: Crawl) -> None:
     for site in crawled.sites:
         assert_found_exactly_the_reports(crawled, site)
     assert crawled.exit_code == 0, crawled.output
     assert list(crawled.db.execute("SELECT * FROM problems")) == []
 
 
-def test_report_rows_carry_the_title_and_year(crawled: Crawled) -> None:
+def test_report_rows_carry_the_title_and_year(crawled: Crawl) -> None:
     for site in crawled.sites:
         for report in site.expected_reports:
             row = crawled.report_row(site, report.path)
             assert (row["title"], row["year"]) == (report.title, report.year)
 
 
-def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawled) -> None:
+def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawl) -> None:
     count = 0
     for site in crawled.sites:
         for report in site.expected_reports:
@@ -420,7 +420,7 @@ def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawle
     assert count == 6
 
 
-def test_list_apis_are_called_once_per_needed_group_with_the_page_form(crawled: Crawled) -> None:
+def test_list_apis_are_called_once_per_needed_group_with_the_page_form(crawled: Crawl) -> None:
     by_site: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for site, method, path in crawled.server.requests:  # every request, repeats included
         if "dataproxy.jsp" in path or UNIT_API in path:

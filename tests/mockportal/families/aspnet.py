@@ -24,22 +24,21 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from functools import partial
 from html import escape
 from urllib.parse import quote
 
 from tests.mockportal.families.kit import (
-    CST,
-    DOCX,
     Item,
     SiteBuilder,
     attached_docx,
     brief,
+    cst,
     paginate,
     seed_body,
 )
 from tests.mockportal.server import post_key
-from tests.mockportal.sites import Resource, Site, file_resource, html_resource, robots
+from tests.mockportal.sites import DOCX, Resource, Site, file_resource, html_resource, robots
 from tests.mockportal.templates import paragraphs
 
 NAME = "zhoukou"
@@ -59,8 +58,7 @@ PARTS = [  # the section's parts beside the 年报 column
 PATTERN = "NRDNN" + "NDNRN" + "DNNRN" + "DRD"
 
 
-def _when(y: int, m: int, d: int, hh: int = 10, mm: int = 15) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=CST)
+_when = partial(cst, hh=10, mm=15)  # the portal's usual hour of publishing
 
 
 # (title, seed, published, how the DOCX is linked: direct | download | none)

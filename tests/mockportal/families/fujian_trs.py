@@ -28,23 +28,23 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import partial
 from html import escape
 
 from tests.mockportal.families.kit import (
-    CST,
-    DOCX,
     JSON,
     SECTION_PARTS,
     Item,
     SiteBuilder,
     attached_docx,
     brief,
+    cst,
     paginate,
     seed_body,
     seed_file,
 )
 from tests.mockportal.server import post_key
-from tests.mockportal.sites import Resource, Site, file_resource, robots
+from tests.mockportal.sites import DOCX, Resource, Site, file_resource, robots
 from tests.mockportal.templates import paragraphs
 
 NAME = "changle"
@@ -61,8 +61,7 @@ SORT = "-docorderpri,-docreltime"
 PATTERN = "NRDNRNDNRN" + "NDNRNDNNRN" + "NRNNNNN"  # 10 static, then API pages 2 and 3
 
 
-def _when(y: int, m: int, d: int, hh: int = 15, mm: int = 35) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=CST)
+_when = partial(cst, hh=15, mm=35)  # the portal's usual hour of publishing
 
 
 # (title, seed, published, form): "attached" full body + DOCX in the attachment list,

@@ -21,21 +21,20 @@ from ``/gkmlpt/api/all/{category}?page=N&sid=…`` as ``{"total", "articles": [{
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from functools import partial
 from html import escape
 
 from tests.mockportal.families.kit import (
-    CST,
-    DOCX,
     JSON,
     Item,
     SiteBuilder,
     attached_docx,
     brief,
+    cst,
     paginate,
     seed_body,
 )
-from tests.mockportal.sites import Resource, Site, file_resource, robots
+from tests.mockportal.sites import DOCX, Resource, Site, file_resource, robots
 from tests.mockportal.templates import paragraphs
 
 NAME = "jiangmen"
@@ -50,8 +49,7 @@ PAGE_SIZE = 5
 PATTERN = "NRDND" + "NRNDN" + "DRDR"
 
 
-def _when(y: int, m: int, d: int, hh: int = 16, mm: int = 20) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=CST)
+_when = partial(cst, hh=16, mm=20)  # the portal's usual hour of publishing
 
 
 # (title, seed, published, how the DOCX is linked: block | onclick | none)

@@ -48,9 +48,13 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from tests.mockportal.families.kit import DOCX, JSON, OCTET, PDF, seed_body, seed_file
+from tests.mockportal.families.kit import (
+    JSON,
+    seed_body,
+    seed_file,
+)
 from tests.mockportal.server import MockServer
-from tests.mockportal.sites import ExpectedReport, Resource, Site
+from tests.mockportal.sites import DOCX, OCTET, PDF, ExpectedReport, Resource, Site
 from tests.record_demo_cassette import record
 
 HTML = "text/html; charset=utf-8"

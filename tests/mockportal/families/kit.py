@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -32,8 +32,10 @@ import yaml
 from parsel import Selector
 
 from crawler.links import unwrap_href
+from tests.helpers import FAST, ROOT, Crawl
 from tests.mockportal.server import MockServer
 from tests.mockportal.sites import (
+    CST,
     FIXTURES_DIR,
     ExpectedReport,
     Resource,
@@ -43,14 +45,8 @@ from tests.mockportal.sites import (
 )
 from tests.mockportal.templates import paragraphs
 
-ROOT = Path(__file__).resolve().parents[3]
-CST = timezone(timedelta(hours=8))
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 JPEG = "image/jpeg"
-OCTET = "application/octet-stream"
 JSON = "application/json;charset=UTF-8"
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
 # The section's parts beside the 年报 column, as (slug, title), in menu order.
 SECTION_PARTS = [
     ("zfxxgkzn", "政府信息公开指南"),
@@ -92,6 +88,11 @@ class Item:
     path: str = ""
     seed: str = ""  # reports: the seed fixture giving body and files
     attachments: list[str] = field(default_factory=list)  # reports: paths as linked
+
+
+def cst(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
+    """A time in China Standard Time (UTC+8), as portals state their dates."""
+    return datetime(y, m, d, hh, mm, tzinfo=CST)
 
 
 def seed_file(seed: str, suffix: str) -> bytes:
@@ -357,34 +358,6 @@ def _decode(body: bytes) -> str:
 # --------------------------------------------------------------------------- crawling
 
 
-@dataclass
-class Crawl:
-    """A finished crawl of mock sites: the archive database, the server's log, the CLI's output."""
-
-    sites: list[Site]
-    server: MockServer
-    data_dir: Path
-    db: sqlite3.Connection
-    exit_code: int
-    output: str
-
-    def url(self, site: Site, path: str) -> str:
-        return f"http://{site.host}{path}"
-
-    def reports(self, site: Site) -> set[str]:
-        rows = self.db.execute("SELECT url FROM reports WHERE site = ?", [site.name])
-        return {row[0] for row in rows}
-
-    def fetched(self, site: Site, role: str) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT * FROM fetches WHERE site = ? AND role = ?", [site.name, role]
-        ).fetchall()
-
-    def requested(self, site: Site) -> list[tuple[str, str]]:
-        """(method, path) of every request the site saw."""
-        return [(method, path) for name, method, path in self.server.requests if name == site.name]
-
-
 @contextmanager
 def crawl(sites: list[Site], tmp: Path, *extra: str) -> Iterator[Crawl]:
     """Run ``nianbao crawl`` over ``sites`` (by host name, through the mock proxy)."""
@@ -394,7 +367,7 @@ def crawl(sites: list[Site], tmp: Path, *extra: str) -> Iterator[Crawl]:
     db = sqlite3.connect(tmp / "data" / "nianbao.db")
     db.row_factory = sqlite3.Row
     try:
-        yield Crawl(sites, server, tmp / "data", db, result.returncode, result.stdout + result.stderr)
+        yield Crawl(server, sites, tmp / "data", db, result.returncode, result.stdout + result.stderr)
     finally:
         db.close()
 

@@ -35,25 +35,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from html import escape
 
 from tests.mockportal import templates as t
 from tests.mockportal.families.kit import (
-    CST,
-    DOCX,
     JPEG,
-    PDF,
     SECTION_PARTS,
     SMALL_JPEG,
     Item,
     SiteBuilder,
     attached_docx,
+    cst,
     lay_out_reports,
     paginate,
     seed_body,
     seed_file,
 )
-from tests.mockportal.sites import Resource, Site, file_resource, html_resource, robots
+from tests.mockportal.sites import DOCX, PDF, Resource, Site, file_resource, html_resource, robots
 
 NAME = "hengshui"
 HOST = f"www.{NAME}.nianbao.test"
@@ -150,8 +149,7 @@ def _cover_rooted_docx(report: _Report, folder: str) -> tuple[str, list[tuple[st
     return body, [(folder + docx, f"{report.title}.docx")], files
 
 
-def _when(y: int, m: int, d: int, hh: int = 9, mm: int = 30) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=CST)
+_when = partial(cst, hh=9, mm=30)  # the portal's usual hour of publishing
 
 
 MAIN_REPORTS = [

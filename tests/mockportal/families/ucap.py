@@ -22,22 +22,21 @@ hidden by script when empty):
 
 from __future__ import annotations
 
-from datetime import datetime
+from functools import partial
 from html import escape
 
 from tests.mockportal.families.kit import (
-    CST,
-    DOCX,
     SECTION_PARTS,
     Item,
     SiteBuilder,
     attached_docx,
     brief,
+    cst,
     hex32,
     paginate,
     seed_body,
 )
-from tests.mockportal.sites import Resource, Site, file_resource, robots
+from tests.mockportal.sites import DOCX, Resource, Site, file_resource, robots
 from tests.mockportal.templates import paragraphs
 
 NAME = "fengxin"
@@ -52,8 +51,7 @@ PAGE_SIZE = 4
 PATTERN = "NRDN" + "NDNR" + "DNNN" + "NRDN" + "NDRN"
 
 
-def _when(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=CST)
+_when = partial(cst, hh=10, mm=0)  # the portal's usual hour of publishing
 
 
 # (title, seed, published, how the DOCX is linked: block | body | none | absolute)

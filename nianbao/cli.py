@@ -21,10 +21,9 @@ from rich.table import Table
 from archive import Archive, open_archive
 from archive.lock import LockHeld, RunLock
 from crawler.sites import SiteConfigError, load_sites, select_sites
+from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
 from nianbao.progress import parse_progress
 from nianbao.progress import wanted as wanted_progress
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_START = 0, 1, 2
 
 # Modules adding a subcommand: each defines ``register(subparsers)``, which adds its parser
 # (with ``--data-dir``) and sets ``func`` to a function(args) -> exit status.

@@ -46,8 +46,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from archive import Archive, open_archive
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_START = 0, 1, 2
+from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
 
 # The metadata records' JSON says what it is: {"nianbao": METADATA_VERSION, "kind": …}.
 METADATA_VERSION = 1

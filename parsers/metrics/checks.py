@@ -27,8 +27,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+from parsers.metrics.dictionary import APPLICANTS, OTHER_SPLIT, REVIEW_GROUPS, T3_ROWS_2019
 from parsers.metrics.model import CheckResult, Era, Metric, MetricsResult
-from parsers.metrics.requests import APPLICANTS, OTHER_SPLIT, REVIEW_GROUPS, T3_ROWS_2019
 from parsers.metrics.values import Number
 
 Values = Mapping[str, Number | None]

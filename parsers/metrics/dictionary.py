@@ -559,21 +559,27 @@ def entries() -> list[Entry]:
     return [*_ENTRIES.values(), *PATTERNS.values()]
 
 
+def row(key: str) -> dict[str, str]:
+    """The ``metric_keys`` row of ``key`` (a concrete ``legacy.other.<n>`` included)."""
+    return _as_row(entry(key))
+
+
+def _as_row(e: Entry) -> dict[str, str]:
+    return {
+        "key": e.key,
+        "label_zh": e.label_zh,
+        "label_en": e.label_en,
+        "form_table": e.form_table,
+        "era": e.era,
+        "unit": e.unit,
+        "meaning": e.meaning,
+        "kind": e.kind,
+    }
+
+
 def rows() -> list[dict[str, str]]:
-    """Rows of the ``metric_keys`` table."""
-    return [
-        {
-            "key": e.key,
-            "label_zh": e.label_zh,
-            "label_en": e.label_en,
-            "form_table": e.form_table,
-            "era": e.era,
-            "unit": e.unit,
-            "meaning": e.meaning,
-            "kind": e.kind,
-        }
-        for e in entries()
-    ]
+    """Rows of the ``metric_keys`` table: every concrete key and the pattern families."""
+    return [_as_row(e) for e in entries()]
 
 
 def _cell(text: str) -> str:

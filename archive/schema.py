@@ -305,13 +305,13 @@ DROP VIEW report_summary;
 # archive.derived from the dictionary; keys already stored get a placeholder row until then.
 _V5 = f"""
 CREATE TABLE metric_keys (
-    key TEXT PRIMARY KEY,               -- e.g. requests.result.granted.natural_person
-    label_zh TEXT,                      -- as printed on the form: （一）予以公开 · 自然人
-    label_en TEXT,
+    key TEXT PRIMARY KEY,               -- metric key, e.g. requests.result.granted.natural_person
+    label_zh TEXT,                      -- label as printed on the form: （一）予以公开 · 自然人
+    label_en TEXT,                      -- English label
     form_table TEXT,                    -- 二 | 三 | 四 | 统计表 | 正文 (a figure in prose)
     era TEXT,                           -- legacy | 2019 | 2021 | "2019, 2021" | 2019–
     unit TEXT,                          -- 件 条 次 … 万元
-    meaning TEXT,
+    meaning TEXT,                       -- what the figure counts
     kind TEXT                           -- count (an integer) | amount (万元, decimals kept)
 );
 INSERT INTO metric_keys (key) SELECT DISTINCT key FROM metrics WHERE key IS NOT NULL;
@@ -360,11 +360,6 @@ DROP TABLE checks;
 ALTER TABLE checks_v5 RENAME TO checks;
 CREATE INDEX checks_report ON checks(report_id);
 {_SUMMARY_V4}
--- Every metric with its dictionary entry (label as printed, English label, form table, unit).
-CREATE VIEW metrics_labelled AS
-SELECT m.id, m.report_id, m.key, k.label_zh, k.label_en, m.value, m.unit, m.raw, m.label AS printed_label,
-       k.form_table, k.era, m.confidence, m.sha256, m.page, m.table_index, m.row, m.col
-FROM metrics m LEFT JOIN metric_keys k ON k.key = m.key;
 """
 
 MIGRATIONS: list[tuple[int, str, str]] = [

@@ -69,6 +69,10 @@ TABLES: dict[str, str] = {
         "key such as requests.new.total, the value (NULL for a blank cell, which is not 0), "
         "the raw cell text and where it came from."
     ),
+    "metric_keys": (
+        "The metric dictionary (docs/metrics.md): every metric key with its label as printed on "
+        "the form, an English label, form table, era, unit and meaning."
+    ),
     "checks": "The consistency checks (勾稽关系) run on each report: rule, expected, found.",
     "report_summary": (
         "One row per report with its headline figures, comparable across template eras: "
@@ -211,9 +215,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "metrics": {
         "id": "Metric row number",
         "report_id": "The report",
-        "key": "Stable metric name (see TEMPLATES.md: requests.*, review.*, legacy.*, …)",
+        "key": "Stable metric name; its label and meaning are in metric_keys (docs/metrics.md)",
         "value": "The figure; NULL for a blank cell",
         "raw": "The cell or sentence as printed",
+        "label": "The table row's label as printed (what a legacy.other.<n> row was)",
         "unit": "Unit as printed (件, 条, 万元, …)",
         "confidence": "Where the figure came from",
         "sha256": "The file it was read from",
@@ -273,6 +278,7 @@ UNITS = {
 # Foreign keys show the label column of the row they point to.
 LABELS = {
     "reports": "title",
+    "metric_keys": "label_zh",
     "files": "path",
     "fetches": "url",
     "crawl_runs": "started_at",

@@ -548,10 +548,17 @@ def key(name: str) -> str:
     return name
 
 
-def legacy_key(name: str) -> str:
-    """The part of a legacy key after ``legacy.``, checked (the legacy reader's rules use these)."""
-    key(L + name)
-    return name
+def table2_keys() -> list[str]:
+    """Every table 二 key of both templates."""
+    return list(dict.fromkeys(TABLE2_KEYS_2019 + TABLE2_KEYS_2021))
+
+
+def check_keys(keys: list[str]) -> None:
+    """KeyError naming every one of ``keys`` the dictionary does not know (extractors call this
+    at import on the keys their rule tables spell out, so a typo fails at once)."""
+    unknown = [k for k in keys if not is_known(k)]
+    if unknown:
+        raise KeyError(f"metric keys not in the dictionary: {', '.join(unknown)}")
 
 
 def entries() -> list[Entry]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.metrics.dictionary import legacy_key
+from parsers.metrics.dictionary import check_keys
 from parsers.metrics.tables import Collector, LocatedTable, core_label, norm_label, strip_numbering
 from parsers.metrics.values import parse_value
 
@@ -158,15 +158,19 @@ _AGGREGATE = {
 }
 
 # Every key named above is a dictionary key (checked once, at import).
-for _rule_key in [
-    *(k for _, k in DISTINCT),
-    *(k for rules in CONTEXT_RULES.values() for _, k in rules),
-    *(k for _, k, _ in ANCHORS),
-    *_AGGREGATE.values(),
-    *(f"{c}.{r}" for c in _CASES for r in ("total", *(r for _, r in _CASE_RESULTS))),
-]:
-    if _rule_key:
-        legacy_key(_rule_key)
+check_keys(
+    [
+        P + k
+        for k in [
+            *(k for _, k in DISTINCT),
+            *(k for rules in CONTEXT_RULES.values() for _, k in rules),
+            *(k for _, k, _ in ANCHORS),
+            *_AGGREGATE.values(),
+            *(f"{c}.{r}" for c in _CASES for r in ("total", *(r for _, r in _CASE_RESULTS))),
+        ]
+        if k
+    ]
+)
 
 
 def _section_of(key: str) -> str | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.metrics.dictionary import APPLICANTS, REVIEW_GROUPS, REVIEW_RESULTS
+from parsers.metrics.dictionary import APPLICANTS, REVIEW_GROUPS, REVIEW_RESULTS, check_keys
 from parsers.metrics.tables import (
     Collector,
     LocatedTable,
@@ -83,6 +83,13 @@ _GROUP_BY_NUMBER = {
 }
 
 REVIEW_KEYS = [f"{g}.{r}" for g in REVIEW_GROUPS for r in REVIEW_RESULTS]
+check_keys(
+    [
+        f"requests.{row}.{a}"
+        for row in [*(k for _, k in _LEAVES + _ROWS), *_GROUP_BY_NUMBER.values(), "result.other.other"]
+        for a in APPLICANTS
+    ]
+)
 _RESULT_WORDS = [
     (r"维持", "upheld"),
     (r"纠正|纠错", "corrected"),

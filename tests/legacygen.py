@@ -20,9 +20,11 @@ from __future__ import annotations
 import io
 import random
 import re
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
 from parsers.document import Block, Document
 from parsers.metrics import extract
@@ -356,6 +358,7 @@ def render_docx(v: Variant) -> bytes:
     d.add_paragraph("六、政府信息公开情况统计表")
     n = len(v.header_rows) + len(v.body_rows())
     table = d.add_table(rows=n, cols=v.width)
+    table.style = "Table Grid"  # ruled, as real forms are (and as PDF table finders need)
     for r, c, rs, cs, text in _place(v):
         cell = table.cell(r, c)
         if (rs, cs) != (1, 1):
@@ -379,6 +382,23 @@ def render_xlsx(v: Variant) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def render_pdfs(variants: list[Variant], work: Path) -> list[bytes]:
+    """PDFs of the DOCX renderings, made by LibreOffice in one batched run (as a report's PDF
+    exported from Word or WPS would be)."""
+    sources = []
+    for v in variants:
+        path = work / f"legacy_{v.seed}.docx"
+        path.write_bytes(render_docx(v))
+        sources.append(path)
+    profile = (work / "lo-profile").as_uri()
+    subprocess.run(
+        ["soffice", "--headless", "--norestore", f"-env:UserInstallation={profile}", "--convert-to", "pdf",
+         "--outdir", str(work), *map(str, sources)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    return [path.with_suffix(".pdf").read_bytes() for path in sources]
 
 
 def _xlsx_value(text: str) -> str | int | float:

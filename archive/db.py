@@ -29,6 +29,9 @@ def open_db(path: str) -> sqlite_utils.Database:
         conn.execute("PRAGMA synchronous = NORMAL")
     db = sqlite_utils.Database(conn)
     migrate(db)
+    from archive.derived import sync_metric_keys  # the metric dictionary, which metrics.key references
+
+    sync_metric_keys(db)
     return db
 
 

@@ -8,6 +8,7 @@ either as it was or as it is now.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -103,31 +104,53 @@ def replace_report(db: sqlite_utils.Database, record: ReportRecord) -> None:
             db["checks"].insert_all(({"report_id": record.id, **c} for c in record.checks), alter=False)
 
 
-def ensure_metric_keys(db: sqlite_utils.Database, keys: list[str | None]) -> None:
-    """The metric dictionary in ``metric_keys`` (loaded once per connection), plus a row for each
-    concrete ``legacy.other.<n>`` of ``keys``, so that ``metrics.key`` can reference it. A key
-    the dictionary does not know (the extractors never emit one) gets a bare row, not a failed
-    write."""
+def sync_metric_keys(db: sqlite_utils.Database) -> None:
+    """``metric_keys`` = the metric dictionary (parsers/metrics/dictionary.py), written only when
+    they differ, so that ``metrics.key`` can reference every key a parser may emit. A database
+    opened read-only (or locked by a running crawl) keeps what it has."""
     from parsers.metrics import dictionary
 
-    if not getattr(db, "_nianbao_metric_keys_loaded", False):
-        _upsert_keys(db, dictionary.rows())
-        db._nianbao_metric_keys_loaded = True  # type: ignore[attr-defined]
-    wanted = {k for k in keys if k}
+    wanted = {r["key"]: r for r in dictionary.rows()}
+    columns = ", ".join(_KEY_COLUMNS)
+    have = {
+        r[0]: dict(zip(_KEY_COLUMNS, r, strict=True))
+        for r in db.execute(f"SELECT {columns} FROM metric_keys")
+    }
+    stale = [row for key, row in wanted.items() if have.get(key) != row]
+    if stale:
+        try:
+            _upsert_keys(db, stale)
+        except sqlite3.OperationalError as exc:  # read-only or busy: the next writer loads it
+            if "readonly" not in str(exc) and "locked" not in str(exc):
+                raise
+    db._nianbao_metric_keys_synced = True  # type: ignore[attr-defined]
+
+
+def ensure_metric_keys(db: sqlite_utils.Database, keys: list[str | None]) -> None:
+    """The dictionary in ``metric_keys`` plus a row for each concrete ``legacy.other.<n>`` of
+    ``keys``. A key the dictionary does not know (the extractors never emit one) gets a bare row
+    rather than a failed write of the whole report."""
+    from parsers.metrics import dictionary
+
+    if not getattr(db, "_nianbao_metric_keys_synced", False):
+        sync_metric_keys(db)
+    wanted = sorted({k for k in keys if k})
     have = {
         r[0]
         for r in db.execute(
-            "SELECT key FROM metric_keys WHERE key IN (SELECT value FROM json_each(?))",
-            [json.dumps(sorted(wanted))],
+            "SELECT key FROM metric_keys WHERE key IN (SELECT value FROM json_each(?))", [json.dumps(wanted)]
         )
     }
-    missing = sorted(wanted - have)
+    missing = [k for k in wanted if k not in have]
     if missing:
         _upsert_keys(db, [dictionary.row(k) if dictionary.is_known(k) else {"key": k} for k in missing])
 
 
+_KEY_COLUMNS = ("key", "label_zh", "label_en", "form_table", "era", "unit", "meaning", "kind")
+
+
 def _upsert_keys(db: sqlite_utils.Database, rows: list[dict[str, str]]) -> None:
-    columns = ("key", "label_zh", "label_en", "form_table", "era", "unit", "meaning", "kind")
+    columns = _KEY_COLUMNS
     db.conn.executemany(
         f"INSERT INTO metric_keys ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
         f"ON CONFLICT(key) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns[1:])}",

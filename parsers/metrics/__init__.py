@@ -8,11 +8,13 @@ One entry point::
     result.values["requests.new.total"]
     [c for c in result.checks if c.passed is False]
 
-Metric keys are those of /work/shared/notes/TEMPLATES.md, plus these documented additions:
-``legacy.cumulative.<key>`` (Fujian's 历年累计 column), ``legacy.other.<n>`` (a legacy row
-fitting no key, label kept), ``requests.result.other.<applicant>`` for a 2021-era table 三
-that kept the single 2019 （六）其他处理 row, and the prose-only ``active.total`` /
-``litigation.total`` (see :mod:`parsers.metrics.prose`).
+Metric keys, with their labels as printed on the forms, units and meanings, are those of the
+metric dictionary, :mod:`parsers.metrics.dictionary` (rendered as ``docs/metrics.md``); a key
+it does not know is never stored. Beyond the national forms it has ``legacy.cumulative.<key>``
+(Fujian's 历年累计 column), ``legacy.other.<n>`` (a legacy row fitting no key, label kept),
+``requests.result.other.<applicant>`` for a 2021-era table 三 that kept the single 2019
+（六）其他处理 row, and the prose-only ``active.total`` / ``litigation.total`` (see
+:mod:`parsers.metrics.prose`).
 
 The document's own tables are read first and its attachments' after; the first value of a
 key wins (a repeat is a warning). A template report whose tables yield nothing falls back to

@@ -1,8 +1,9 @@
 """Plain dataclasses the metrics extractor returns.
 
-One :class:`Metric` per statistics cell (or per figure stated in prose): a stable ``key`` from
-/work/shared/notes/TEMPLATES.md, the parsed ``value`` (``None`` for a blank or placeholder
-cell — never 0), the ``raw`` cell text as found, the ``unit`` and where it came from.
+One :class:`Metric` per statistics cell (or per figure stated in prose): a stable ``key`` of
+the metric dictionary (:mod:`parsers.metrics.dictionary`), the parsed ``value`` (``None`` for
+a blank or placeholder cell — never 0; an ``int`` for a count), the ``raw`` cell text as
+found, the ``unit`` and where it came from.
 :class:`CheckResult` records one 勾稽 (cross-total) check; a failed check is recorded, never
 "fixed".
 """

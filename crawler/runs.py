@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 
 from archive import Archive, open_archive
+
+
+class Recorded(IgnoreRequest):
+    """A request dropped on purpose by a middleware that has recorded why (a problems row or a
+    deliberate stop): nobody else records it again."""
 
 
 @dataclass

@@ -61,6 +61,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Raw responses, decompressed (590) but before MetaRefresh (580) and Retry (550) act on
     # them: an anti-bot challenge marks the site blocked instead of being retried.
     "crawler.middlewares.antibot.AntiBotMiddleware": 585,
+    # Sees each 3xx before RedirectMiddleware (600): a loop, too many hops or an off-site
+    # redirect becomes a problems row; so does every other request Scrapy drops.
+    "crawler.middlewares.dropped.DroppedRequests": 601,
     # Close to the wire: sees every hop, bodies still compressed, as a WARC wants them.
     "crawler.middlewares.cassette.WarcRecorderMiddleware": 990,
 }

@@ -70,7 +70,9 @@ class Archive:
         return int(table.last_pk)
 
     def finish_run(self, run_id: int, *, exit_code: int, stats: dict[str, Any]) -> None:
-        status = {0: "ok", 1: "problems"}.get(exit_code, "failed")
+        from nianbao.exit_codes import RUN_STATUS
+
+        status = RUN_STATUS.get(exit_code, "failed")  # type: ignore[call-overload]
         self.db["crawl_runs"].update(
             run_id,
             {

@@ -47,6 +47,10 @@ RETRY_TIMES = 2
 DEPTH_LIMIT = 12  # steps into the site; further pages of a list do not count (middlewares/depth.py)
 NIANBAO_PAGE_HOPS_LIMIT = 1000  # …they are bounded by this many pages in a row instead
 REDIRECT_MAX_TIMES = 10
+# A bounded crawl (crawler/middlewares/bounds.py): requests per site and run (0: no budget), and
+# how many URLs of one pattern may link on to each other before it counts as a crawler trap.
+NIANBAO_MAX_REQUESTS_PER_SITE = 10_000
+NIANBAO_TRAP_CHAIN = 200
 HTTPERROR_ALLOW_ALL = False
 REFERER_ENABLED = True
 TELNETCONSOLE_ENABLED = False
@@ -58,6 +62,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.archive.ArchiveMiddleware": 60,
     # Revalidates what the archive holds; a 304 comes back as the archived page.
     "crawler.middlewares.conditional.ConditionalRequestMiddleware": 70,
+    # The request budget per site and crawler-trap detection: counts what goes to the network.
+    "crawler.middlewares.bounds.CrawlBounds": 90,
     # Raw responses, decompressed (590) but before MetaRefresh (580) and Retry (550) act on
     # them: an anti-bot challenge marks the site blocked instead of being retried.
     "crawler.middlewares.antibot.AntiBotMiddleware": 585,

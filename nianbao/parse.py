@@ -30,6 +30,7 @@ from archive.derived import (
     save_document,
 )
 from archive.fts import refresh_search_index
+from nianbao.outcome import ignore_interrupts
 from parsers import formats
 from parsers.document import Document, ParseError
 from parsers.report import (
@@ -289,7 +290,7 @@ class _ReportBuilder:
         if self.pool is None:
             # forkserver: workers never inherit the crawl's reactor threads.
             context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=ignore_interrupts)
         futures: list[Future[tuple[dict[str, Document | str], ReportRecord]]] = [
             self.pool.submit(_build, job) for job in jobs
         ]

@@ -22,7 +22,8 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from crawler.filenames import content_disposition_filename, url_filename
-from crawler.runs import crawl_site, record_problem, run_context
+from crawler.runs import Recorded, crawl_site, record_problem, run_context
+from nianbao.outcome import is_machine_fault, machine_fault, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,17 @@ class ArchiveMiddleware:
         return mw
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        stored = None
-        if "revalidated" not in response.flags and response.status != 304:
-            stored = await self._keep(response.body)
-        return self.archive_response(request, response, stored=stored)
+        try:
+            stored = None
+            if "revalidated" not in response.flags and response.status != 304:
+                stored = await self._keep(response.body)
+            return self.archive_response(request, response, stored=stored)
+        except Exception as exc:
+            if not is_machine_fault(exc):
+                raise
+            # A full disk or an unwritable database: going on would lose every response.
+            machine_fault(exc)
+            raise Recorded(one_line(exc)) from exc
 
     def archive_response(
         self, request: Request, response: Response, *, stored: str | None = None

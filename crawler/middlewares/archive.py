@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from typing import Any
 
 from scrapy import Request, signals
@@ -22,6 +23,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from crawler.filenames import content_disposition_filename, url_filename
+from crawler.middlewares.bodies import BODY_FILE
 from crawler.runs import Recorded, crawl_site, record_problem, run_context
 from nianbao.outcome import is_machine_fault, machine_fault, one_line
 
@@ -44,10 +46,12 @@ class ArchiveMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         try:
-            stored = None
-            if "revalidated" not in response.flags and response.status != 304:
+            stored = size = None
+            if "streamed" in response.flags:  # the body waits in a temp file (middlewares/bodies.py)
+                stored, size = await self._keep_file(request.meta.pop(BODY_FILE))
+            elif "revalidated" not in response.flags and response.status != 304:
                 stored = await self._keep(response.body)
-            return self.archive_response(request, response, stored=stored)
+            return self.archive_response(request, response, stored=stored, size=size)
         except Exception as exc:
             if not is_machine_fault(exc):
                 raise
@@ -56,13 +60,13 @@ class ArchiveMiddleware:
             raise Recorded(one_line(exc)) from exc
 
     def archive_response(
-        self, request: Request, response: Response, *, stored: str | None = None
+        self, request: Request, response: Response, *, stored: str | None = None, size: int | None = None
     ) -> Response:
         """Record ``response``: its body (put in the store here, unless ``stored`` is the
-        sha256 it is already stored under) and its fetch row."""
+        sha256 it is already stored under, ``size`` bytes long) and its fetch row."""
         archive = self.ctx.archive
         sha256 = kept = None  # kept: the sha256 of a body stored by this response
-        status, size = response.status, len(response.body)
+        status, size = response.status, len(response.body) if size is None else size
         if "revalidated" in response.flags:
             # 304: the server confirmed the archived version; nothing new to store.
             sha256, status, size = request.meta["revalidate"]["sha256"], 304, 0
@@ -127,6 +131,14 @@ class ArchiveMiddleware:
             stored = await maybe_deferred_to_future(write)
             assert stored == sha256
         return sha256
+
+    async def _keep_file(self, path: str) -> tuple[str, int]:
+        """A streamed body's sha256 and size, once its temp file is in the store."""
+        from twisted.internet import reactor
+
+        size = os.path.getsize(path)
+        write = deferToThreadPool(reactor, _writers(reactor), self.ctx.archive.store.put_file, path)
+        return await maybe_deferred_to_future(write), size
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, IgnoreRequest) and not getattr(exception, "is_problem", False):

@@ -30,7 +30,6 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.utils.url import url_is_from_any_domain
 
 from crawler.antibot import redirect_loop
 from crawler.runs import Recorded, record_problem
@@ -79,8 +78,8 @@ class DroppedRequests:
         if request.meta.get("redirect_times", 0) + 1 > self.max_redirects:
             return f"too many redirects: {chain[0]} still redirects after {self.max_redirects} hops"
         domains = list(getattr(self.crawler.spider, "allowed_domains", None) or [])
-        if domains and not request.meta.get("allow_offsite") and not url_is_from_any_domain(target, domains):
-            host = urlsplit(target).hostname
+        host = urlsplit(target).hostname or ""
+        if domains and not request.meta.get("allow_offsite") and not _on_site(host, domains):
             return f"off-site redirect: {chain[0]} redirects to {target} ({host} is not the site's)"
         return None
 
@@ -120,6 +119,19 @@ class DroppedRequests:
         logger.info("%s: %s", request.url, message)
         stage = stage or ("note" if note else "fetch")
         record_problem(self.crawler, stage, message, url=url or request.url, failed=not note)
+
+
+def _on_site(host: str, domains: list[str]) -> bool:
+    """Whether ``host`` is one of ``domains`` or under one (as Scrapy's offsite filter judges).
+
+    >>> _on_site("www.x.gov.cn", ["x.gov.cn"]), _on_site("127.0.0.2", ["127.0.0.1:8080"])
+    (True, False)
+    """
+    for domain in domains:
+        domain = domain.split(":")[0].lower()
+        if host == domain or host.endswith("." + domain):
+            return True
+    return False
 
 
 def _is_robots(request: Request) -> bool:

@@ -24,7 +24,15 @@ from archive import Archive, open_archive
 from archive.lock import LockHeld, RunLock
 from crawler.sites import SiteConfigError, load_sites, select_sites
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS, ExitCode
-from nianbao.outcome import RUN_END, Interrupted, close_run, is_machine_fault, one_line, raise_on_signals
+from nianbao.outcome import (
+    RUN_END,
+    Interrupted,
+    close_dead_runs,
+    close_run,
+    is_machine_fault,
+    one_line,
+    raise_on_signals,
+)
 from nianbao.progress import parse_progress
 from nianbao.progress import wanted as wanted_progress
 
@@ -128,6 +136,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             raise SiteConfigError(f"cassette not found: {cassette}")
     with RunLock(args.data_dir):
         archive = open_archive(args.data_dir)
+        close_dead_runs(archive)
         result = run_crawl(
             archive,
             sites,
@@ -192,6 +201,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     if archive is None:
         return EXIT_CANNOT_START
     with RunLock(args.data_dir):
+        close_dead_runs(archive)
         run_id = archive.start_run("reparse", sites=args.site)
         try:
             progress = parse_progress(console) if wanted_progress(args.quiet) else nullcontext()

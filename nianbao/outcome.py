@@ -121,8 +121,9 @@ def _stop_reactor(reactor: Any) -> None:
         reactor.stop()
 
 
-class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived while working outside a reactor (reparse)."""
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived while working outside a reactor (reparse). A BaseException,
+    as KeyboardInterrupt is: no ``except Exception`` takes it for a failed document."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -147,6 +148,24 @@ def _handlers(handler: Any) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Within: a SIGINT waits until the end. Processes and threads started meanwhile inherit
+    SIGINT blocked from their very start (a Ctrl-C reaches the whole process group, and a
+    worker still importing would print a traceback), and the main thread is not interrupted
+    half-way through starting them (a signal may arrive through any thread)."""
+    pending: list[int] = []
+    handler = signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.signal(signal.SIGINT, handler)
+    if pending and callable(handler):
+        handler(pending[0], None)
 
 
 def ignore_interrupts() -> None:
@@ -204,3 +223,14 @@ def close_run(archive: Any, run_id: int, stats: dict[str, Any], end: RunEnd = RU
             raise
         end.fault = end.fault or exc
         return ExitCode.FAILED
+
+
+def close_dead_runs(archive: Any) -> int:
+    """Runs still ``running`` when a new one holds the lock were killed (``kill -9``, power
+    loss): they are closed as ``interrupted``, their frontiers resume in the new run."""
+    rows = archive.db.execute(
+        "UPDATE crawl_runs SET status = 'interrupted', "
+        "stats = json_set(coalesce(stats, '{}'), '$.killed', json('true')) WHERE status = 'running'"
+    ).rowcount
+    archive.db.conn.commit()
+    return rows

@@ -30,7 +30,7 @@ from archive.derived import (
     save_document,
 )
 from archive.fts import refresh_search_index
-from nianbao.outcome import ignore_interrupts
+from nianbao.outcome import ignore_interrupts, interrupts_deferred
 from parsers import formats
 from parsers.document import Document, ParseError
 from parsers.report import (
@@ -281,6 +281,8 @@ class _ReportBuilder:
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
+            # Interrupted too: workers still starting finish starting, then stop (killing them
+            # half-way through would print their tracebacks); each finishes its one document.
             self.pool.shutdown(cancel_futures=True)
 
     def build_all(self, jobs: list[_Job]) -> list[tuple[dict[str, Document | str], ReportRecord]]:
@@ -291,9 +293,10 @@ class _ReportBuilder:
             # forkserver: workers never inherit the crawl's reactor threads.
             context = multiprocessing.get_context("forkserver")
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=ignore_interrupts)
-        futures: list[Future[tuple[dict[str, Document | str], ReportRecord]]] = [
-            self.pool.submit(_build, job) for job in jobs
-        ]
+        with interrupts_deferred():  # the workers start at the first submit
+            futures: list[Future[tuple[dict[str, Document | str], ReportRecord]]] = [
+                self.pool.submit(_build, job) for job in jobs
+            ]
         return [self._result(job, future) for job, future in zip(jobs, futures, strict=True)]
 
     def _result(

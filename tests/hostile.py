@@ -269,6 +269,38 @@ def _slow(path: str, query: dict[str, list[str]], hits: int) -> Answer | None:
 
 CASES["slow"] = _slow
 
+# full: ten 1 MB attachments, to fill a small disk.
+FULL_NAMES = [f"f{i}.pdf" for i in range(10)]
+
+
+def _full(path: str, hits: int) -> Answer | None:
+    return pdf(f"full/{path}", MB) if path in FULL_NAMES else None
+
+
+CASES["full"] = _report_site("full", FULL_NAMES, _full)
+
+# flood: several endless downloads and gzip bombs at once (memory must stay flat).
+FLOOD_NAMES = [f"endless{i}.pdf" for i in range(4)] + [f"bomb{i}.pdf" for i in range(3)] + ["ok.pdf"]
+
+
+def _flood(path: str, hits: int) -> Answer | None:
+    if path.startswith("endless"):
+        return Answer(body=endless(), content_type="application/pdf")
+    if path.startswith("bomb"):
+        return Answer(body=gzip_bomb(BOMB_SIZE), headers={"Content-Encoding": "gzip"})
+    return pdf("flood/ok.pdf") if path == "ok.pdf" else None
+
+
+def _flood_site(path: str, query: dict[str, list[str]], hits: int) -> Answer | None:
+    if path == "r0.html":  # one report page linking every hostile body at once
+        return report_page(2023, [f"/flood/{name}" for name in FLOOD_NAMES])
+    if path == "nb/":
+        return listing([("/flood/r0.html", report_title(2023))])
+    return home("flood") if path == "" else _flood(path, hits)
+
+
+CASES["flood"] = _flood_site
+
 ROBOTS = "User-agent: *\n" + "".join(f"Disallow: /{case}/private/\n" for case in CASES)
 
 

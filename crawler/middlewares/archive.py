@@ -16,7 +16,7 @@ from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThreadPool
@@ -25,7 +25,7 @@ from twisted.python.threadpool import ThreadPool
 from crawler.filenames import content_disposition_filename, url_filename
 from crawler.middlewares.bodies import BODY_FILE
 from crawler.runs import Recorded, crawl_site, record_problem, run_context
-from nianbao.outcome import is_machine_fault, machine_fault, one_line
+from nianbao.outcome import RUN_END, is_machine_fault, machine_fault, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ class ArchiveMiddleware:
         return mw
 
     async def process_response(self, request: Request, response: Response) -> Response:
+        if RUN_END.fault is not None:  # the disk is full: what is left of it is for closing the run
+            if spilled := request.meta.pop(BODY_FILE, None):
+                os.unlink(spilled)
+            raise Recorded(f"not archived, the run has failed: {response.url}")
         try:
             stored = size = None
             if "streamed" in response.flags:  # the body waits in a temp file (middlewares/bodies.py)
@@ -145,7 +149,7 @@ class ArchiveMiddleware:
             return None  # deliberate: robots.txt, offsite, … — not a failure
         if _is_robots(request):
             return None  # the request it guards fails too, and is recorded then
-        self._problem(request, f"{type(exception).__name__}: {exception}".rstrip(": "))
+        self._problem(request, _failure_message(request, exception, self.crawler))
         return None
 
     def spider_error(self, failure: Any, response: Response, spider: Any) -> None:
@@ -171,6 +175,14 @@ def _writers(reactor: Any) -> ThreadPool:
         reactor.addSystemEventTrigger("during", "shutdown", pool.stop)
         _WRITERS.append(pool)
     return _WRITERS[0]
+
+
+def _failure_message(request: Request, exception: Exception, crawler: Crawler) -> str:
+    if isinstance(exception, DownloadCancelledError) and not str(exception):
+        # A body past DOWNLOAD_MAXSIZE is cancelled without a word; say so.
+        maxsize = request.meta.get("download_maxsize") or crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        return f"download cut off: {request.url} sent more than DOWNLOAD_MAXSIZE ({maxsize} bytes)"
+    return f"{type(exception).__name__}: {exception}".rstrip(": ")
 
 
 def _is_robots(request: Request) -> bool:

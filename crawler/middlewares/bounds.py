@@ -105,7 +105,11 @@ class CrawlBounds:
         return None
 
     def _check_trap(self, request: Request) -> None:
-        if request.meta.get("playwright") or request.meta.get("retry_times"):
+        if (
+            request.meta.get("playwright")
+            or request.meta.get("retry_times")
+            or request.meta.get("retry_after_times")
+        ):
             return  # the same URL again (rendered, retried): not a new one
         key = pattern(request.url)
         if key in self.traps:

@@ -33,6 +33,7 @@ from archive.fts import refresh_search_index
 from nianbao.outcome import ignore_interrupts, interrupts_deferred
 from parsers import formats
 from parsers.document import Document, ParseError
+from parsers.findings import findings
 from parsers.report import (
     PARSER_VERSION,
     ReportRecord,
@@ -334,6 +335,7 @@ class _ReportBuilder:
         if isinstance(outcome, Document):
             self.summary.documents += 1
             save_document(db, sha256, parser=FORMAT_PARSER, parser_version=PARSER_VERSION, document=outcome)
+            self._record_findings(sha256, outcome, fetch)
             return
         save_document(db, sha256, parser=FORMAT_PARSER, parser_version=PARSER_VERSION, error=outcome)
         self.archive.add_problem(
@@ -345,6 +347,19 @@ class _ReportBuilder:
             sha256=sha256,
         )
         self.summary.problems += 1
+
+    def _record_findings(self, sha256: str, document: Document, fetch: dict[str, Any]) -> None:
+        """Hostile or empty files that parsed without an error (parsers/findings.py)."""
+        for finding in findings(document):
+            self.archive.add_problem(
+                finding.stage,
+                f"{fetch['url']} (sha256 {sha256[:12]}…): {finding.message}",
+                run_id=self.run_id,
+                site=fetch["site"],
+                url=fetch["url"],
+                sha256=sha256,
+            )
+            self.summary.problems += finding.stage != "note"
 
 
 # -- reports -------------------------------------------------------------------------------------

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import threading
 import time
+import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 MB = 1024 * 1024
@@ -300,6 +303,71 @@ def _flood_site(path: str, query: dict[str, list[str]], hits: int) -> Answer | N
 
 
 CASES["flood"] = _flood_site
+
+# files: hostile files that parse without an error, each to be reported.
+SEED_DOCX = Path(__file__).parent / "fixtures" / "seeds" / "000.docx"
+
+
+def blank_pdf(pages: int) -> bytes:
+    """A valid PDF of ``pages`` blank A4 pages (no text layer, nothing to OCR)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(zipfile.ZipInfo(name), data)  # ZipInfo keeps "../" names as they are
+    return out.getvalue()
+
+
+def docx_with_external_entity() -> bytes:
+    """A real DOCX whose document part declares (and uses) an external entity for /etc/passwd."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(SEED_DOCX) as seed, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in seed.infolist():
+            data = seed.read(info)
+            if info.filename == "word/document.xml":
+                head, sep, rest = data.partition(b"?>")
+                dtd = b'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+                data = (head + sep + dtd + rest).replace(b"</w:t>", b"&xxe;</w:t>", 1)
+            z.writestr(info, data)
+    return out.getvalue()
+
+
+BLANK_PAGES = 5000
+REPORT_HTML = "<html><body><p>某某县2023年政府信息公开工作年度报告</p></body></html>".encode()
+
+
+@functools.cache
+def hostile_files() -> dict[str, bytes]:
+    return {
+        "xxe.docx": docx_with_external_entity(),
+        "deep.zip": zip_of({"level1.zip": zip_of({"level2.zip": zip_of({"report.html": REPORT_HTML})})}),
+        "unsafe.zip": zip_of({"../../etc/cron.d/evil.html": REPORT_HTML, "/abs/evil.html": REPORT_HTML,
+                              "report.html": REPORT_HTML}),
+        "blank.pdf": blank_pdf(BLANK_PAGES),
+    }  # fmt: skip
+
+
+def _files(path: str, hits: int) -> Answer | None:
+    data = hostile_files().get(path)
+    return Answer(body=data, content_type="application/octet-stream") if data is not None else None
+
+
+CASES["files"] = _report_site("files", ["xxe.docx", "deep.zip", "unsafe.zip", "blank.pdf"], _files)
 
 ROBOTS = "User-agent: *\n" + "".join(f"Disallow: /{case}/private/\n" for case in CASES)
 

@@ -22,9 +22,17 @@ import pytest
 import yaml
 
 from tests.helpers import FAST, ROOT, run_cli
-from tests.hostile import BIG_SIZE, LOOP_GOOD, HostileServer, attachment_bytes, sha256
+from tests.hostile import (
+    BIG_SIZE,
+    BLANK_PAGES,
+    LOOP_GOOD,
+    HostileServer,
+    attachment_bytes,
+    hostile_files,
+    sha256,
+)
 
-CRAWLED = ["loop", "redirects", "trap", "budget", "not404", "retry", "bodies"]
+CRAWLED = ["loop", "redirects", "trap", "budget", "not404", "retry", "bodies", "files"]
 # Small bounds, so each case meets its own bound fast (the defaults are in crawler/settings.py).
 BOUNDS = {
     "NIANBAO_MAX_REQUESTS_PER_SITE": "40",
@@ -70,6 +78,14 @@ class Run:
 
     def object_bytes(self, sha: str) -> bytes:
         return (self.data / "objects" / sha[:2] / sha[2:4] / sha).read_bytes()
+
+    def parse_rows(self, site: str) -> dict[str, list[tuple[str, str]]]:
+        """(stage, message) of the parse stage's rows for each URL: problems and notes."""
+        rows: dict[str, list[tuple[str, str]]] = {}
+        sql = "SELECT url, stage, message FROM problems WHERE site = ? AND stage IN ('parse', 'note')"
+        for row in self.db.execute(sql, [site]):
+            rows.setdefault(row["url"], []).append((row["stage"], row["message"]))
+        return rows
 
     def paths(self, site: str) -> list[str]:
         return [path for path, _ in self.server.requests_for(site)]
@@ -178,6 +194,25 @@ def test_bombs_and_endless_bodies_are_problems_big_bodies_are_kept_whole(run: Ru
     assert big["sha256"] == sha256(attachment_bytes("bodies/big.pdf", BIG_SIZE))
     assert sha256(run.object_bytes(big["sha256"])) == big["sha256"]
     assert run.archived(base + "small.pdf") is not None
+
+
+def test_hostile_files_are_recorded_as_problems_or_notes(run: Run) -> None:
+    base = run.server.url("files")
+    rows = run.parse_rows("files")
+    for name, data in hostile_files().items():  # every file archived as served
+        row = run.archived(base + name)
+        assert row is not None and row["sha256"] == sha256(data), name
+    (xxe,) = rows[base + "xxe.docx"]
+    assert xxe[0] == "note" and "word/document.xml" in xxe[1] and "not expanded" in xxe[1]
+    text = run.db.execute("SELECT group_concat(text, ' ') FROM report_texts").fetchone()[0] or ""
+    assert "root:" not in text  # /etc/passwd was never read
+    (deep,) = rows[base + "deep.zip"]
+    assert deep[0] == "parse" and "level1.zip/level2.zip" in deep[1] and "nested" in deep[1]
+    (unsafe,) = rows[base + "unsafe.zip"]
+    assert "../../etc/cron.d/evil.html" in unsafe[1] and "/abs/evil.html" in unsafe[1], unsafe
+    assert not list((run.data).rglob("evil.html"))
+    (blank,) = rows[base + "blank.pdf"]
+    assert blank[0] == "parse" and f"no text in any of its {BLANK_PAGES} pages" in blank[1]
 
 
 # -- exit codes --------------------------------------------------------------------------------

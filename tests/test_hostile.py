@@ -259,3 +259,13 @@ def test_ctrl_c_interrupts_the_crawl_keeps_its_frontier_and_says_so(tmp_path: Pa
     assert db.execute("SELECT status FROM sites WHERE name = 'slow'").fetchone() == ("interrupted",)
     assert db.execute("SELECT removed_items FROM site_runs").fetchone() == (0,)
     assert (tmp_path / "data" / "frontier" / "slow.sqlite").exists()
+
+
+def test_a_pdf_of_blank_pages_is_no_report_by_its_title() -> None:
+    from parsers.formats import pdf
+    from parsers.recognize import assess
+    from tests.hostile import blank_pdf
+
+    for pages in (1, 40, BLANK_PAGES):
+        verdict = assess(pdf.parse(blank_pdf(pages)), "某某县2023年政府信息公开工作年度报告")
+        assert not verdict.is_report and "no text" in verdict.reason, (pages, verdict)

@@ -15,8 +15,8 @@ from archive import Archive, open_archive
 
 
 class Recorded(IgnoreRequest):
-    """A request dropped on purpose by a middleware that has recorded why (a problems row or a
-    deliberate stop): nobody else records it again."""
+    """A request dropped on purpose by a middleware that has accounted for it (a problems row,
+    a stat, a deliberate stop): nobody else records it again."""
 
 
 @dataclass

@@ -15,7 +15,7 @@ from scrapy.settings import Settings
 from archive import Archive
 from crawler.sites import Site
 from crawler.spiders.annual_reports import AnnualReportsSpider
-from nianbao.outcome import close_run, disk_reserve, run_crawler_process
+from nianbao.outcome import close_run, disk_reserve, run_crawler_process, unless_stopped
 from nianbao.parse import parse_archive
 
 REPLAY_HANDLER = "crawler.middlewares.cassette.WarcReplayDownloadHandler"
@@ -96,7 +96,9 @@ def run_crawl(
         for key in ("new_objects", "rendered", "bytes"):
             stats[key] += values.get(f"nianbao/{key}", 0)
     if end.signum is None and end.fault is None:  # stopped early: the next run parses
-        summary = parse_archive(archive, run_id=run_id, only_new=True, sites=[s.name for s in sites])
-        stats.update(reports_parsed=summary.reports, metrics=summary.metrics)
+        names = [s.name for s in sites]
+        summary = unless_stopped(lambda: parse_archive(archive, run_id=run_id, only_new=True, sites=names))
+        if summary is not None:
+            stats.update(reports_parsed=summary.reports, metrics=summary.metrics)
     exit_code = close_run(archive, run_id, stats)
     return CrawlResult(run_id=run_id, exit_code=int(exit_code), stats=stats)

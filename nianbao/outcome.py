@@ -140,6 +140,21 @@ def raise_on_signals() -> AbstractContextManager[None]:
     return _handlers(on_signal)
 
 
+def unless_stopped(work: Callable[[], Any]) -> Any | None:
+    """``work()``, unless a signal or a machine fault stops it first (None then; :data:`RUN_END`
+    says which): the run row is closed with the truth either way."""
+    try:
+        with raise_on_signals():
+            return work()
+    except Interrupted:
+        return None
+    except Exception as exc:
+        if not is_machine_fault(exc):
+            raise
+        machine_fault(exc)
+        return None
+
+
 @contextmanager
 def _handlers(handler: Any) -> Iterator[None]:
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}

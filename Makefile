@@ -8,7 +8,7 @@ DATA ?= data
 DEBS := $(shell grep -v '^\s*\#' debian-packages.txt)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup debs demo test lint cassettes fixtures bench clean metrics-docs
+.PHONY: setup debs demo test test-faults lint cassettes fixtures bench clean metrics-docs
 
 setup: $(VENV)/.installed debs
 
@@ -37,6 +37,12 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+## Every hostile-server case, the slow ones too: SIGTERM/SIGKILL and resume, a full disk on a
+## small tmpfs (skipped with the reason when not root or mounting is not permitted), Ctrl-C in
+## reparse, memory with endless downloads and bombs in flight.
+test-faults: setup
+	NIANBAO_FAULTS=1 $(BIN)/python -m pytest -q tests/test_hostile.py tests/test_faults.py tests/test_sandbox.py
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -30,6 +30,10 @@ from archive.db import now, open_db
 from archive.store import ObjectStore
 
 DB_NAME = "nianbao.db"
+# Problems rows that are notes, not failures (a robots.txt exclusion, a redirect to a URL
+# already fetched, an XML entity declaration left unexpanded): they never make a run's exit
+# status 1.
+NOTE_STAGES = ("note", "robots")
 
 
 class Archive:
@@ -66,7 +70,9 @@ class Archive:
         return int(table.last_pk)
 
     def finish_run(self, run_id: int, *, exit_code: int, stats: dict[str, Any]) -> None:
-        status = {0: "ok", 1: "problems"}.get(exit_code, "failed")
+        from nianbao.exit_codes import RUN_STATUS
+
+        status = RUN_STATUS.get(exit_code, "failed")  # type: ignore[call-overload]
         self.db["crawl_runs"].update(
             run_id,
             {
@@ -200,7 +206,10 @@ class Archive:
         )
 
     def count_problems(self, run_id: int) -> int:
-        return self.db["problems"].count_where("run_id = ?", [run_id])
+        """The run's problems, notes left out."""
+        marks = ", ".join("?" for _ in NOTE_STAGES)
+        where = f"run_id = ? AND stage NOT IN ({marks})"
+        return self.db["problems"].count_where(where, [run_id, *NOTE_STAGES])
 
     def close(self) -> None:
         self.db.close()

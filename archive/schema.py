@@ -90,7 +90,7 @@ CREATE TABLE problems (
     site TEXT,
     url TEXT,
     sha256 TEXT,
-    stage TEXT NOT NULL,                -- fetch | blocked | crawl | discover | parse | import
+    stage TEXT NOT NULL,                -- fetch | blocked | crawl | parse … (notes: note, robots)
     message TEXT NOT NULL,
     created_at TEXT NOT NULL
 );

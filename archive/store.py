@@ -85,6 +85,23 @@ class ObjectStore:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
 
+    def put_file(self, path: str | os.PathLike[str]) -> str:
+        """Move the file at ``path`` (in this store's ``tmp/``, so on the same file system) into
+        the store, hashed in chunks; returns its sha256. The file is gone afterwards."""
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb+") as f:
+                while chunk := f.read(_CHUNK):
+                    digest.update(chunk)
+                if self.fsync:
+                    os.fsync(f.fileno())
+            sha256 = digest.hexdigest()
+            self._install(os.fspath(path), sha256)
+            return sha256
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
     def _install(self, tmp: str, sha256: str) -> None:
         final = self._final(sha256)  # (plain strings: a crawl installs an object per response)
         if os.path.exists(final):  # never rewrite: the same digest means the same bytes

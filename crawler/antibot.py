@@ -284,13 +284,18 @@ def redirect_loop(url: str, redirect_urls: list[str]) -> Challenge | None:
 
 
 # -- soft 404s -------------------------------------------------------------------------------
+# Judged by the page's structure, not by a number in it: a report page saying 共收到申请404件,
+# a title holding 404 among other words, or a pager link "404" are ordinary pages.
 _NOT_FOUND = re.compile(
     r"找不到|页面不存在|页面已(被)?删除|不存在或已(被)?删除|页面未找到|无法找到(该|此|您)|"
     r"404\s*(错误|error)|(错误|error)\s*(代码)?\s*[:：]?\s*404|page not found|not found",
     re.I,
 )
-_BARE_404 = re.compile(r"(?<![\w.,])404(?![\w.,])")
-# A word that every match of _NOT_FOUND or _BARE_404 holds. Visible text is the markup less
+# A title or heading that is nothing but the error: "404", "Error 404", "404 - 错误", "HTTP 404".
+_ONLY_404 = re.compile(r"^\W*(http|error|错误)?\W*404\W*(错误|error)?\W*$", re.I)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
+_HEADING = re.compile(r"<h[1-3]\b[^>]*>(.*?)</h[1-3]\s*>", re.S | re.I)
+# A word that every match of _NOT_FOUND or _ONLY_404 holds. Visible text is the markup less
 # tags, scripts and comments, entities decoded: a page whose decoded markup holds none of
 # them cannot say "not found", and is not reduced to its text at all (most pages).
 _NOT_FOUND_WORDS = ("找不到", "页面不存在", "页面已", "不存在或已", "页面未找到", "无法找到", "404", "found")
@@ -301,11 +306,20 @@ def _may_say_not_found(markup: str) -> bool:
     return any(word in lowered for word in _NOT_FOUND_WORDS)
 
 
-def is_soft_404(status: int, body_text: str) -> bool:
-    """An HTTP 200 page that only says the page does not exist (找不到 / 页面不存在 / 404).
+def _says_not_found(text: str) -> bool:
+    return bool(_NOT_FOUND.search(text) or _ONLY_404.match(text))
 
-    ``body_text`` is the page's text or its HTML. A page with plenty of other text (an
-    article that mentions a 404 error) is not a soft 404.
+
+def _headings(markup: str) -> list[str]:
+    """The page's title and top headings, as text."""
+    found = [m.group(1) for m in _TITLE.finditer(markup)] + [m.group(1) for m in _HEADING.finditer(markup)]
+    return [t for t in (visible_text(f) for f in found) if t]
+
+
+def is_soft_404(status: int, body_text: str) -> bool:
+    """An HTTP 200 page whose structure says the page does not exist: a short page whose title
+    or heading is the error (页面不存在, "404", "Not Found"), or whose little text is a
+    not-found phrase. A bare number 404 in the text is not enough.
 
     >>> is_soft_404(200, "<html><title>提示</title><p>对不起，您访问的页面不存在！</p></html>")
     True
@@ -315,10 +329,14 @@ def is_soft_404(status: int, body_text: str) -> bool:
     False
     >>> is_soft_404(200, "<p>共404条</p>")
     False
+    >>> is_soft_404(200, "<title>2023年度报告</title><p>共收到申请404件，办结404件。</p>")
+    False
+    >>> is_soft_404(200, "<title>第404号公告</title><p>全文见附件</p>")
+    False
     """
     if status != 200 or len(body_text) > SOFT_404_MAX_BODY or not _may_say_not_found(body_text):
         return False
     text = visible_text(body_text)
     if not text or len(text) > SOFT_404_MAX_TEXT:
         return False
-    return bool(_NOT_FOUND.search(text) or _BARE_404.search(text))
+    return bool(_NOT_FOUND.search(text)) or any(_says_not_found(h) for h in _headings(body_text))

@@ -42,8 +42,16 @@ class SiteHealth:
         blocked_vendor = value("nianbao/blocked_vendor")  # set by AntiBotMiddleware
         status = "ok" if not failed else "problems"
         site = spider.site.name
+        # Only a crawl that started afresh and went all the way can say what is gone: an
+        # interrupted, stopped or resumed one has not seen the whole site this run.
+        complete = reason == "finished" and not value("nianbao/frontier/resumed")
+        stopped, trapped = value("nianbao/stopped"), value("nianbao/trapped")  # crawler/middlewares/bounds.py
         if blocked_vendor:
             status = "blocked"  # AntiBotMiddleware has recorded a "blocked" problem
+        elif reason == "shutdown":
+            status = "interrupted"  # SIGINT/SIGTERM: the frontier is kept, the next run resumes
+        elif stopped or trapped:
+            status = "stopped" if stopped else "trapped"  # a problems row says where and why
         elif not pages:
             status = "failed"
             ctx.archive.add_problem(
@@ -62,7 +70,7 @@ class SiteHealth:
         note = None
         if blocked_vendor:
             note = f"blocked by {blocked_vendor}"
-        elif not report_items and earlier:
+        elif not report_items and earlier and complete:
             # The portal was redesigned, or the column moved: worth a look by a person.
             note = f"probably changed: no reports found this run, {earlier} found by earlier runs"
             ctx.archive.add_problem("crawl", f"site {site}: {note}", run_id=ctx.run_id, site=site)
@@ -79,11 +87,12 @@ class SiteHealth:
             new_items=changes["new"],
             changed_items=changes["changed"],
             unchanged_items=changes["unchanged"] + value("nianbao/skipped_files", 0),
-            removed_items=changes["removed"] if status not in ("failed", "blocked") else 0,
+            removed_items=changes["removed"] if complete and status not in ("failed", "blocked") else 0,
             note=note,
             blocked_vendor=blocked_vendor,
         )
         ctx.archive.upsert_site(site, status=status, blocked_vendor=blocked_vendor, last_run_id=ctx.run_id)
         if ctx.owns_run:
-            code = 0 if ctx.archive.count_problems(ctx.run_id) == 0 else 1
-            ctx.archive.finish_run(ctx.run_id, exit_code=code, stats={"reason": reason})
+            from nianbao.outcome import close_run
+
+            close_run(ctx.archive, ctx.run_id, {"reason": reason})

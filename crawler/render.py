@@ -20,6 +20,8 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from crawler.sandbox import sandbox_args
+
 _CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 
@@ -37,7 +39,7 @@ def launch_options() -> dict[str, Any]:
         "headless": True,
         # Without the background-networking flags Chromium keeps dialling Google's hosts.
         "args": [
-            "--no-sandbox",
+            *sandbox_args(),  # sandboxed unless root or no user namespaces (crawler/sandbox.py)
             "--disable-gpu",
             "--disable-background-networking",
             "--disable-component-update",

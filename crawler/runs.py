@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 
 from archive import Archive, open_archive
+
+
+class Recorded(IgnoreRequest):
+    """A request dropped on purpose by a middleware that has accounted for it (a problems row,
+    a stat, a deliberate stop): nobody else records it again."""
 
 
 @dataclass
@@ -57,9 +63,16 @@ def record_problem(
     """A ``problems`` row for the crawl's run and site, counted in its stats; ``failed``:
     a fetch that failed, counted in the site's health too."""
     ctx = run_context(crawler)
-    ctx.archive.add_problem(
-        stage, message, run_id=ctx.run_id, site=crawl_site(crawler), url=url, sha256=sha256
-    )
+    try:
+        ctx.archive.add_problem(
+            stage, message, run_id=ctx.run_id, site=crawl_site(crawler), url=url, sha256=sha256
+        )
+    except Exception as exc:
+        from nianbao.outcome import is_machine_fault, machine_fault
+
+        if not is_machine_fault(exc):
+            raise
+        machine_fault(exc)  # the run stops; its end says why in one line
     crawler.stats.inc_value("nianbao/problems")
     if failed:
         crawler.stats.inc_value("nianbao/failed")

@@ -42,11 +42,20 @@ COOKIES_ENABLED = False
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 200 * 1024 * 1024  # a bigger body is dropped and recorded as a problem
 DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+# A body past this goes to a temp file, not memory; compressed bodies inflate to at most
+# NIANBAO_DECOMPRESSED_MAXSIZE (crawler/middlewares/bodies.py).
+NIANBAO_STREAM_THRESHOLD = 8 * 1024 * 1024
+NIANBAO_DECOMPRESSED_MAXSIZE = 64 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 DEPTH_LIMIT = 12  # steps into the site; further pages of a list do not count (middlewares/depth.py)
 NIANBAO_PAGE_HOPS_LIMIT = 1000  # …they are bounded by this many pages in a row instead
 REDIRECT_MAX_TIMES = 10
+# A bounded crawl (crawler/middlewares/bounds.py): requests per site and run (0: no budget), and
+# how many URLs of one pattern may link on to each other before it counts as a crawler trap.
+NIANBAO_MAX_REQUESTS_PER_SITE = 10_000
+NIANBAO_TRAP_CHAIN = 200
+NIANBAO_RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After is a "retry later" problem, not retried
 HTTPERROR_ALLOW_ALL = False
 REFERER_ENABLED = True
 TELNETCONSOLE_ENABLED = False
@@ -58,9 +67,18 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.archive.ArchiveMiddleware": 60,
     # Revalidates what the archive holds; a 304 comes back as the archived page.
     "crawler.middlewares.conditional.ConditionalRequestMiddleware": 70,
+    # The request budget per site and crawler-trap detection: counts what goes to the network.
+    "crawler.middlewares.bounds.CrawlBounds": 90,
     # Raw responses, decompressed (590) but before MetaRefresh (580) and Retry (550) act on
     # them: an anti-bot challenge marks the site blocked instead of being retried.
     "crawler.middlewares.antibot.AntiBotMiddleware": 585,
+    # Big bodies wait on disk; gzip/deflate/br inflated with a size limit (before Scrapy's at 590).
+    "crawler.middlewares.bodies.BodiesMiddleware": 595,
+    # Waits out a 429/503's Retry-After (up to NIANBAO_RETRY_AFTER_MAX) before RetryMiddleware (550).
+    "crawler.middlewares.retryafter.RetryAfterMiddleware": 560,
+    # Sees each 3xx before RedirectMiddleware (600): a loop, too many hops or an off-site
+    # redirect becomes a problems row; so does every other request Scrapy drops.
+    "crawler.middlewares.dropped.DroppedRequests": 601,
     # Close to the wire: sees every hop, bodies still compressed, as a WARC wants them.
     "crawler.middlewares.cassette.WarcRecorderMiddleware": 990,
 }

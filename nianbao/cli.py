@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
+import sqlite3
 import sys
 from contextlib import nullcontext
 from importlib import import_module
@@ -21,7 +23,16 @@ from rich.table import Table
 from archive import Archive, open_archive
 from archive.lock import LockHeld, RunLock
 from crawler.sites import SiteConfigError, load_sites, select_sites
-from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
+from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS, ExitCode
+from nianbao.outcome import (
+    RUN_END,
+    Interrupted,
+    close_dead_runs,
+    close_run,
+    is_machine_fault,
+    one_line,
+    raise_on_signals,
+)
 from nianbao.progress import parse_progress
 from nianbao.progress import wanted as wanted_progress
 
@@ -44,6 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     except (SiteConfigError, LockHeld) as exc:
         console.print(f"[red]error:[/red] {exc}")
         return EXIT_CANNOT_START
+    except (KeyboardInterrupt, Interrupted) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        console.print(f"interrupted ({signal.Signals(signum).name})")
+        return int(ExitCode.from_signal(signum))
+    except Exception as exc:
+        if not is_machine_fault(exc):
+            raise
+        console.print(f"[red]error:[/red] {one_line(exc)}")
+        return int(ExitCode.FAILED)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -116,6 +136,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             raise SiteConfigError(f"cassette not found: {cassette}")
     with RunLock(args.data_dir):
         archive = open_archive(args.data_dir)
+        close_dead_runs(archive)
         result = run_crawl(
             archive,
             sites,
@@ -125,7 +146,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             verbose=args.verbose,
             show_progress=wanted_progress(args.quiet),
         )
+    if RUN_END.fault is not None:
+        console.print(f"[red]error:[/red] {one_line(RUN_END.fault)} (run {result.run_id} failed)")
+        return result.exit_code
     _print_run_summary(archive, result.run_id, quiet=args.quiet)
+    if RUN_END.signum is not None:
+        console.print(f"interrupted ({signal.Signals(RUN_END.signum).name}): the next run resumes")
     return result.exit_code
 
 
@@ -135,8 +161,36 @@ def _parse_settings(pairs: list[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise SiteConfigError(f"-s expects NAME=VALUE, got {pair!r}")
+        _check_setting(name.strip(), value)
         settings[name.strip()] = value
     return settings
+
+
+def _check_setting(name: str, value: str) -> None:
+    """A value that cannot be read as the type of the setting's default stops the run before
+    it starts (Scrapy would fail mid-crawl, or not at all and misbehave).
+
+    >>> _check_setting("DOWNLOAD_DELAY", "0.5"); _check_setting("NIANBAO_FSYNC", "false")
+    >>> _check_setting("DOWNLOAD_DELAY", "abc")
+    Traceback (most recent call last):
+    crawler.sites.SiteConfigError: -s DOWNLOAD_DELAY=abc: not a number (the default is 1.0)
+    """
+    from scrapy.settings import Settings
+
+    defaults = Settings()
+    defaults.setmodule("crawler.settings", priority="project")
+    default = defaults.get(name)
+    probe = Settings({name: value})
+    kinds = [(bool, probe.getbool, "true or false"), (int, probe.getint, "a whole number")]
+    kinds += [(float, probe.getfloat, "a number"), (dict, probe.getdict, "a JSON object")]
+    for kind, read, wanted in kinds:
+        if isinstance(default, kind):
+            try:
+                read(name)
+            except (ValueError, TypeError):
+                message = f"-s {name}={value}: not {wanted} (the default is {default!r})"
+                raise SiteConfigError(message) from None
+            return
 
 
 # -- reparse ----------------------------------------------------------------------------
@@ -147,21 +201,26 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     if archive is None:
         return EXIT_CANNOT_START
     with RunLock(args.data_dir):
+        close_dead_runs(archive)
         run_id = archive.start_run("reparse", sites=args.site)
-        with parse_progress(console) if wanted_progress(args.quiet) else nullcontext() as bar:
-            task = bar.add_task("reports", total=None) if bar else None
-            summary = parse_archive(
-                archive,
-                run_id=run_id,
-                only_new=False,
-                sites=args.site or None,
-                since=args.since,
-                formats_filter=args.formats or None,
-                workers=args.workers,
-                on_progress=(lambda done, total: bar.update(task, completed=done, total=total))
-                if bar
-                else None,
-            )
+        try:
+            progress = parse_progress(console) if wanted_progress(args.quiet) else nullcontext()
+            with raise_on_signals(), progress as bar:
+                task = bar.add_task("reports", total=None) if bar else None
+                summary = parse_archive(
+                    archive,
+                    run_id=run_id,
+                    only_new=False,
+                    sites=args.site or None,
+                    since=args.since,
+                    formats_filter=args.formats or None,
+                    workers=args.workers,
+                    on_progress=(lambda done, total: bar.update(task, completed=done, total=total))
+                    if bar
+                    else None,
+                )
+        except (Interrupted, KeyboardInterrupt, OSError, sqlite3.DatabaseError) as exc:
+            return _reparse_stopped(archive, run_id, exc)
         code = EXIT_PROBLEMS if summary.problems else EXIT_OK
         stats = summary.__dict__ | {"changed": len(summary.changed)}
         archive.finish_run(run_id, exit_code=code, stats=stats)
@@ -178,6 +237,22 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     )
     _print_problems(archive, run_id, limit=20)
     return code
+
+
+def _reparse_stopped(archive: Archive, run_id: int, exc: BaseException) -> int:
+    """A reparse stopped by a signal or a machine fault: the run row closed, one line said."""
+    if isinstance(exc, KeyboardInterrupt):
+        RUN_END.signum = RUN_END.signum or signal.SIGINT
+    elif not isinstance(exc, Interrupted):
+        if not is_machine_fault(exc):
+            raise exc
+        RUN_END.fault = exc
+    code = close_run(archive, run_id, {"stopped": True})
+    if RUN_END.fault is not None:
+        console.print(f"[red]error:[/red] {one_line(RUN_END.fault)} (run {run_id} failed)")
+    else:
+        console.print(f"interrupted ({signal.Signals(RUN_END.signum or 2).name}): run {run_id} closed")
+    return int(code)
 
 
 # -- status and verify ------------------------------------------------------------------

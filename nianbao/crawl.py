@@ -15,6 +15,7 @@ from scrapy.settings import Settings
 from archive import Archive
 from crawler.sites import Site
 from crawler.spiders.annual_reports import AnnualReportsSpider
+from nianbao.outcome import close_run, disk_reserve, run_crawler_process, unless_stopped
 from nianbao.parse import parse_archive
 
 REPLAY_HANDLER = "crawler.middlewares.cassette.WarcReplayDownloadHandler"
@@ -85,7 +86,8 @@ def run_crawl(
         from nianbao.progress import CrawlProgress
 
         CrawlProgress(crawlers).install()
-    process.start()
+    with disk_reserve(archive.data_dir):
+        end = run_crawler_process(process)  # signals and machine faults: nianbao/outcome.py
 
     stats: dict[str, Any] = {"fetches": 0, "new_objects": 0, "rendered": 0, "bytes": 0}
     for crawler in crawlers:
@@ -93,9 +95,10 @@ def run_crawl(
         stats["fetches"] += sum(v for k, v in values.items() if k.startswith("nianbao/fetches/"))
         for key in ("new_objects", "rendered", "bytes"):
             stats[key] += values.get(f"nianbao/{key}", 0)
-    summary = parse_archive(archive, run_id=run_id, only_new=True, sites=[s.name for s in sites])
-    stats.update(reports_parsed=summary.reports, metrics=summary.metrics)
-    stats["problems"] = archive.count_problems(run_id)
-    exit_code = 1 if stats["problems"] else 0
-    archive.finish_run(run_id, exit_code=exit_code, stats=stats)
-    return CrawlResult(run_id=run_id, exit_code=exit_code, stats=stats)
+    if end.signum is None and end.fault is None:  # stopped early: the next run parses
+        names = [s.name for s in sites]
+        summary = unless_stopped(lambda: parse_archive(archive, run_id=run_id, only_new=True, sites=names))
+        if summary is not None:
+            stats.update(reports_parsed=summary.reports, metrics=summary.metrics)
+    exit_code = close_run(archive, run_id, stats)
+    return CrawlResult(run_id=run_id, exit_code=int(exit_code), stats=stats)

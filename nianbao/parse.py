@@ -30,8 +30,10 @@ from archive.derived import (
     save_document,
 )
 from archive.fts import refresh_search_index
+from nianbao.outcome import ignore_interrupts, interrupts_deferred
 from parsers import formats
 from parsers.document import Document, ParseError
+from parsers.findings import findings
 from parsers.report import (
     PARSER_VERSION,
     ReportRecord,
@@ -280,6 +282,8 @@ class _ReportBuilder:
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
+            # Interrupted too: workers still starting finish starting, then stop (killing them
+            # half-way through would print their tracebacks); each finishes its one document.
             self.pool.shutdown(cancel_futures=True)
 
     def build_all(self, jobs: list[_Job]) -> list[tuple[dict[str, Document | str], ReportRecord]]:
@@ -289,10 +293,11 @@ class _ReportBuilder:
         if self.pool is None:
             # forkserver: workers never inherit the crawl's reactor threads.
             context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
-        futures: list[Future[tuple[dict[str, Document | str], ReportRecord]]] = [
-            self.pool.submit(_build, job) for job in jobs
-        ]
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=ignore_interrupts)
+        with interrupts_deferred():  # the workers start at the first submit
+            futures: list[Future[tuple[dict[str, Document | str], ReportRecord]]] = [
+                self.pool.submit(_build, job) for job in jobs
+            ]
         return [self._result(job, future) for job, future in zip(jobs, futures, strict=True)]
 
     def _result(
@@ -330,6 +335,7 @@ class _ReportBuilder:
         if isinstance(outcome, Document):
             self.summary.documents += 1
             save_document(db, sha256, parser=FORMAT_PARSER, parser_version=PARSER_VERSION, document=outcome)
+            self._record_findings(sha256, outcome, fetch)
             return
         save_document(db, sha256, parser=FORMAT_PARSER, parser_version=PARSER_VERSION, error=outcome)
         self.archive.add_problem(
@@ -341,6 +347,19 @@ class _ReportBuilder:
             sha256=sha256,
         )
         self.summary.problems += 1
+
+    def _record_findings(self, sha256: str, document: Document, fetch: dict[str, Any]) -> None:
+        """Hostile or empty files that parsed without an error (parsers/findings.py)."""
+        for finding in findings(document):
+            self.archive.add_problem(
+                finding.stage,
+                f"{fetch['url']} (sha256 {sha256[:12]}…): {finding.message}",
+                run_id=self.run_id,
+                site=fetch["site"],
+                url=fetch["url"],
+                sha256=sha256,
+            )
+            self.summary.problems += finding.stage != "note"
 
 
 # -- reports -------------------------------------------------------------------------------------

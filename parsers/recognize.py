@@ -200,6 +200,10 @@ def assess(
         return Verdict(False, f"not a report: the text reads like a {what}", 0.7, tuple(described))
     if titled:
         year = year_in_title(text_title)
+        if _textless_pages(docs):
+            pages = sum(d.page_count or 0 for d in docs)
+            why = f"not a report: its file has {pages} pages and no text (blank, or an unreadable scan)"
+            return Verdict(False, why, 0.6, (f"title: {title}", *described))
         if signals.chars < _MIN_CONTENT_CHARS:
             return Verdict(
                 True,
@@ -222,6 +226,14 @@ def assess(
         "not a report: neither the title nor the content looks like an annual disclosure report",
         0.6 if signals.chars >= _MIN_CONTENT_CHARS else 0.4,
         (f"title: {title}", *described),
+    )
+
+
+def _textless_pages(docs: list[Document]) -> bool:
+    """Only paged files (PDF, images), with pages and not a character of text: nothing to go
+    on but a title, which is no report (parsers/findings.py records the file as a problem)."""
+    return bool(docs) and all(
+        d.format in ("pdf", "image") and d.page_count and not d.text.strip() for d in docs
     )
 
 

@@ -386,8 +386,6 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
         ("jiasule", "jiasule", "加速乐"),
         ("geobl", "wzws", "GeoBL"),
         ("column202", "ruishu", "瑞数"),
-        ("loop", "redirect-loop", "redirect"),
-        ("loophome", "redirect-loop", "redirect"),
     ],
 )
 def test_blocked_site_is_reported_blocked_within_three_requests(
@@ -405,6 +403,16 @@ def test_blocked_site_is_reported_blocked_within_three_requests(
     assert len(problems) == 1
     assert name_in_message in problems[0]["message"]
     assert crawl.servers[site].url.rstrip("/") in problems[0]["message"]
+
+
+@pytest.mark.parametrize("site", ["loop", "loophome"])
+def test_a_redirect_loop_is_a_failed_request_not_a_blocked_site(crawl: Crawl, site: str) -> None:
+    row = crawl.site(site)
+    assert row["status"] == "failed" and row["blocked_vendor"] is None, crawl.output
+    assert not crawl.problems(site, "blocked")
+    loops = [p for p in crawl.problems(site, "fetch") if "redirect loop" in p["message"]]
+    assert [p["url"] for p in loops] == [crawl.servers[site].url], loops
+    assert len(crawl.servers[site].requests) <= 4, crawl.servers[site].requests
 
 
 def test_a_challenge_on_robots_txt_blocks_the_site_at_once(crawl: Crawl) -> None:

@@ -8,9 +8,10 @@ the response and closes the spider with reason ``blocked``. Every later request 
 dropped before it reaches the network, so a blocked site costs at most a couple of requests —
 robots.txt included: a challenge on robots.txt blocks the site too.
 
-A request redirected back to a URL it came from is a cookie challenge by redirect (cookies are
-off): it blocks the site as well. Soft 404s (HTTP 200 pages that say 页面不存在) are recorded as
-``fetch`` problems; the crawl goes on.
+A redirect loop is one failed request, not a block (:mod:`crawler.middlewares.dropped`
+records it), unless it runs through a vendor's challenge URL (WZWS ``WZWSREL``). Soft 404s
+(HTTP 200 pages whose title, heading or little text say 页面不存在) are recorded as ``fetch``
+problems; the crawl goes on.
 
 Order: priority 585, between MetaRefreshMiddleware (580) and HttpCompressionMiddleware (590).
 Responses travel from high numbers to low, so this middleware sees each response after it has
@@ -24,15 +25,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.antibot import Challenge, detect_challenge, is_soft_404, redirect_loop
+from crawler.antibot import Challenge, detect_challenge, is_soft_404
 from crawler.middlewares.archive import ArchiveMiddleware
-from crawler.runs import crawl_site, record_problem
+from crawler.runs import Recorded, crawl_site, record_problem
 
 logger = logging.getLogger(__name__)
 
@@ -48,18 +48,12 @@ class AntiBotMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AntiBotMiddleware:
-        mw = cls(crawler)
-        crawler.signals.connect(mw.request_dropped, signal=signals.request_dropped)
-        return mw
+        return cls(crawler)
 
     # -- downloader hooks -------------------------------------------------------------------
     def process_request(self, request: Request) -> None:
         if self.challenge is not None:
-            raise IgnoreRequest(f"site blocked by {self.challenge.name}: not fetching {request.url}")
-        loop = redirect_loop(request.url, request.meta.get("redirect_urls", []))
-        if loop is not None:
-            self._block(request, loop, request.url)
-            raise IgnoreRequest(f"anti-bot challenge ({loop}) at {request.url}")
+            raise Recorded(f"site blocked by {self.challenge.name}: not fetching {request.url}")
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
@@ -67,20 +61,12 @@ class AntiBotMiddleware:
         if challenge is not None:
             self._archive(request, response)
             if self.challenge is None:
-                self._block(request, challenge, response.url)
-            raise IgnoreRequest(f"anti-bot challenge ({challenge}) at {response.url}")
+                self.block(request, challenge, response.url)
+            raise Recorded(f"anti-bot challenge ({challenge}) at {response.url}")
         if _is_soft_404(request, response):
             self._problem(request, f"soft 404: HTTP 200 page says it does not exist: {response.url}")
             request.meta["soft_404"] = True  # the spider neither follows nor renders it
         return response
-
-    # -- signals ----------------------------------------------------------------------------
-    def request_dropped(self, request: Request) -> None:
-        """A redirect back to where it came from is dropped by the duplicate filter before it
-        reaches :meth:`process_request`; catch the loop here."""
-        loop = redirect_loop(request.url, request.meta.get("redirect_urls", []))
-        if loop is not None and self.challenge is None:
-            self._block(request, loop, request.url)
 
     # -- steps ------------------------------------------------------------------------------
     def _archive(self, request: Request, response: Response) -> None:
@@ -89,7 +75,10 @@ class AntiBotMiddleware:
         if archive is not None:
             archive.archive_response(request, response)
 
-    def _block(self, request: Request, challenge: Challenge, url: str) -> None:
+    def block(self, request: Request, challenge: Challenge, url: str) -> None:
+        """Mark the site blocked by ``challenge`` (met at ``url``) and close its spider."""
+        if self.challenge is not None:
+            return
         self.challenge = challenge
         message = f"blocked by {challenge.name} ({challenge.evidence}) at {url}"
         logger.error("%s: %s", crawl_site(self.crawler), message)

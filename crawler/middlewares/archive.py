@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from crawler.filenames import content_disposition_filename, url_filename
-from crawler.runs import crawl_site, record_problem, run_context
+from crawler.middlewares.bodies import BODY_FILE
+from crawler.runs import Recorded, crawl_site, record_problem, run_context
+from nianbao.outcome import RUN_END, is_machine_fault, machine_fault, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +45,32 @@ class ArchiveMiddleware:
         return mw
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        stored = None
-        if "revalidated" not in response.flags and response.status != 304:
-            stored = await self._keep(response.body)
-        return self.archive_response(request, response, stored=stored)
+        if RUN_END.fault is not None:  # the disk is full: what is left of it is for closing the run
+            if spilled := request.meta.pop(BODY_FILE, None):
+                os.unlink(spilled)
+            raise Recorded(f"not archived, the run has failed: {response.url}")
+        try:
+            stored = size = None
+            if "streamed" in response.flags:  # the body waits in a temp file (middlewares/bodies.py)
+                stored, size = await self._keep_file(request.meta.pop(BODY_FILE))
+            elif "revalidated" not in response.flags and response.status != 304:
+                stored = await self._keep(response.body)
+            return self.archive_response(request, response, stored=stored, size=size)
+        except Exception as exc:
+            if not is_machine_fault(exc):
+                raise
+            # A full disk or an unwritable database: going on would lose every response.
+            machine_fault(exc)
+            raise Recorded(one_line(exc)) from exc
 
     def archive_response(
-        self, request: Request, response: Response, *, stored: str | None = None
+        self, request: Request, response: Response, *, stored: str | None = None, size: int | None = None
     ) -> Response:
         """Record ``response``: its body (put in the store here, unless ``stored`` is the
-        sha256 it is already stored under) and its fetch row."""
+        sha256 it is already stored under, ``size`` bytes long) and its fetch row."""
         archive = self.ctx.archive
         sha256 = kept = None  # kept: the sha256 of a body stored by this response
-        status, size = response.status, len(response.body)
+        status, size = response.status, len(response.body) if size is None else size
         if "revalidated" in response.flags:
             # 304: the server confirmed the archived version; nothing new to store.
             sha256, status, size = request.meta["revalidate"]["sha256"], 304, 0
@@ -120,12 +136,20 @@ class ArchiveMiddleware:
             assert stored == sha256
         return sha256
 
+    async def _keep_file(self, path: str) -> tuple[str, int]:
+        """A streamed body's sha256 and size, once its temp file is in the store."""
+        from twisted.internet import reactor
+
+        size = os.path.getsize(path)
+        write = deferToThreadPool(reactor, _writers(reactor), self.ctx.archive.store.put_file, path)
+        return await maybe_deferred_to_future(write), size
+
     def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, IgnoreRequest) and not getattr(exception, "is_problem", False):
             return None  # deliberate: robots.txt, offsite, … — not a failure
         if _is_robots(request):
             return None  # the request it guards fails too, and is recorded then
-        self._problem(request, f"{type(exception).__name__}: {exception}".rstrip(": "))
+        self._problem(request, _failure_message(request, exception, self.crawler))
         return None
 
     def spider_error(self, failure: Any, response: Response, spider: Any) -> None:
@@ -151,6 +175,14 @@ def _writers(reactor: Any) -> ThreadPool:
         reactor.addSystemEventTrigger("during", "shutdown", pool.stop)
         _WRITERS.append(pool)
     return _WRITERS[0]
+
+
+def _failure_message(request: Request, exception: Exception, crawler: Crawler) -> str:
+    if isinstance(exception, DownloadCancelledError) and not str(exception):
+        # A body past DOWNLOAD_MAXSIZE is cancelled without a word; say so.
+        maxsize = request.meta.get("download_maxsize") or crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        return f"download cut off: {request.url} sent more than DOWNLOAD_MAXSIZE ({maxsize} bytes)"
+    return f"{type(exception).__name__}: {exception}".rstrip(": ")
 
 
 def _is_robots(request: Request) -> bool:

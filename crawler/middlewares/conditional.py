@@ -16,19 +16,18 @@ import logging
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from crawler.runs import run_context
+from crawler.runs import Recorded, run_context
 
 logger = logging.getLogger(__name__)
 
 _DROPPED_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
 
-class AlreadyArchived(IgnoreRequest):
-    """An attachment the archive already holds: not fetched again."""
+class AlreadyArchived(Recorded):
+    """An attachment the archive already holds: not fetched again (counted as skipped)."""
 
 
 class ConditionalRequestMiddleware:

@@ -20,6 +20,7 @@ A corrupt or truncated file, or a ZIP that is not a Word document, raises ``Pars
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -210,8 +211,29 @@ def parse_table(tbl: etree._Element) -> Table | None:
 # --------------------------------------------------------------------------- entry point
 
 
-def _open(data: bytes):  # -> docx.document.Document
-    """Open with python-docx, turning every failure into a ParseError with a reason."""
+_DTD_MARKERS = tuple(
+    marker.encode(enc) for marker in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be")
+)
+_PROLOG_BYTES = 4096  # a DTD sits before the root element
+
+
+def _dtd_parts(z: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> list[str]:
+    """XML parts that declare a DTD or entities. OOXML never needs one: it is someone trying
+    entity expansion (billion laughs, external entities). Not expanded here — python-docx's
+    parser resolves no entities — but worth a note."""
+    found = []
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels")):
+            with z.open(info) as part:
+                prolog = part.read(_PROLOG_BYTES)
+            if any(marker in prolog for marker in _DTD_MARKERS):
+                found.append(info.filename)
+    return found
+
+
+def _open(data: bytes):  # -> tuple[docx.document.Document, list[str]]
+    """Open with python-docx, turning every failure into a ParseError with a reason; also the
+    XML parts that declare a DTD."""
     import docx
 
     if not data.startswith(b"PK"):
@@ -223,6 +245,7 @@ def _open(data: bytes):  # -> docx.document.Document
             if sum(i.file_size for i in infos) > _MAX_UNZIPPED:
                 raise ParseError("DOCX unpacks to more than 500 MB (zip bomb?)")
             bad = z.testzip()
+            dtds = _dtd_parts(z, infos) if bad is None else []
     except zipfile.BadZipFile as exc:
         raise ParseError(f"corrupt or truncated ZIP: {exc}") from exc
     if bad is not None:
@@ -230,7 +253,7 @@ def _open(data: bytes):  # -> docx.document.Document
     if "word/document.xml" not in names and "[Content_Types].xml" not in names:
         raise ParseError("ZIP archive is not a Word document (no word/document.xml)")
     try:
-        return docx.Document(io.BytesIO(data))
+        return docx.Document(io.BytesIO(data)), dtds
     except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors …
         raise ParseError(f"corrupt DOCX: {type(exc).__name__}: {exc}") from exc
 
@@ -254,7 +277,7 @@ def _walk(parent: etree._Element, styles: _Styles, content: list[Block | Table])
 
 def parse(data: bytes) -> Document:
     """Parse DOCX bytes into a :class:`Document` (see module docstring)."""
-    document = _open(data)
+    document, dtds = _open(data)
     try:
         styles_element = document.styles.element
     except Exception:  # a package without a styles part
@@ -264,4 +287,6 @@ def parse(data: bytes) -> Document:
     title = (document.core_properties.title or "").strip() or None
     if title is None:
         title = next((b.text for b in content if isinstance(b, Block) and b.kind == "heading"), None)
-    return Document(format=NAME, content=content, method="markup", title=title)
+    notes = [f"XML entity/DTD declaration in {part}: not expanded" for part in dtds]
+    meta = {"notes": json.dumps(notes, ensure_ascii=False)} if notes else {}
+    return Document(format=NAME, content=content, method="markup", title=title, meta=meta)

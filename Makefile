@@ -15,7 +15,7 @@ setup: $(VENV)/.installed debs
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,warc]'
 	touch $@
 
 debs:
@@ -54,7 +54,7 @@ bench: $(VENV)/.bench debs
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 $(VENV)/.bench: $(VENV)/.installed
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,bench]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,warc,bench]'
 	touch $@
 
 ## Regenerate the seed fixtures (DOCX, DOC, PDF, XLS, HTML) with LibreOffice.

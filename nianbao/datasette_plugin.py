@@ -148,6 +148,8 @@ def extra_body_script() -> str:
 
 @hookimpl
 def render_cell(value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    if isinstance(value, dict):  # a foreign key datasette expanded to {"value", "label"}
+        value = value.get("value")
     if column == "snippet" and isinstance(value, str) and MARK_START in value:
         return _marked(value)
     if column == "report_id" and isinstance(value, str) and value and table in REPORT_LINK_SOURCES:

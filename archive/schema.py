@@ -309,6 +309,15 @@ DELETE FROM report_search_docs;  -- ids were the old index's rowids: index every
 CREATE VIRTUAL TABLE reports_fts USING fts5(title, text, content="reports", tokenize='unicode61');
 INSERT INTO reports_fts (reports_fts, rank) VALUES ('rank', 'bm25(5.0, 1.0)');
 INSERT OR IGNORE INTO report_search_queue SELECT report_id FROM report_texts;
+
+-- Scrapy's own stats per run and site (crawler/scrapystats.py), and who ran a live crawl.
+CREATE TABLE scrapy_stats (
+    run_id INTEGER NOT NULL REFERENCES crawl_runs(id),
+    site TEXT REFERENCES sites(name),
+    stats TEXT NOT NULL,                -- JSON: Scrapy's stats collector at the spider's close
+    PRIMARY KEY (run_id, site)
+);
+ALTER TABLE crawl_runs ADD COLUMN contact TEXT;   -- the operator's contact (URL or e-mail)
 """
 
 MIGRATIONS: list[tuple[int, str, str]] = [
@@ -316,5 +325,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (2, "incremental crawl counts", _V2),
     (3, "full-text search, report_summary", _V3),
     (4, "report recognition, region codes and levels, cross-report checks", _V4),
-    (5, "full-text search as reports_fts (datasette, sqlite-utils)", _V5),
+    (5, "full-text search as reports_fts, Scrapy stats, operator contact", _V5),
 ]

@@ -62,6 +62,7 @@ TABLES: dict[str, str] = {
     "files": "Every distinct file fetched, stored once under its SHA-256 (content-addressed).",
     "fetches": "Every HTTP exchange: URL, status, headers, timing, and the file it returned.",
     "problems": "What went wrong, by run and stage (config, fetch, archive, parse, report).",
+    "scrapy_stats": "Scrapy's own stats of each run and site (requests, responses, finish reason…).",
     "documents": "What the format parsers made of each file (text layer, OCR, conversion…).",
     "reports": "One row per annual report found: who, where, which year, which template era.",
     "report_files": "The files a report is made of: its page and its attachments.",
@@ -96,6 +97,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "exit_code": "The command's exit status (0 ok, 1 problems, 2 could not start)",
         "sites": "Sites the run was limited to",
         "user_agent": "User-Agent header sent",
+        "contact": "The operator's contact sent in the User-Agent (live crawls)",
         "nianbao_version": "nianbao version that ran",
         "stats": "Counters of the run",
     },
@@ -199,6 +201,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         "recognition_confidence": "How sure the recognition is, 0–1",
         "parser": "Parser name",
         "parser_version": "Parser version",
+    },
+    "scrapy_stats": {
+        "run_id": "The run",
+        "site": "The site",
+        "stats": "Scrapy's stats collector when the site's spider closed (JSON)",
+    },
+    METRIC_KEYS: {
+        "key": "Stable metric name, as in metrics.key",
+        "label_zh": "The row/column heading as printed in the official form",
+        "label_en": "English label",
     },
     "report_files": {
         "report_id": "The report",

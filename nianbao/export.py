@@ -49,6 +49,8 @@ from warcio.warcwriter import WARCWriter
 
 from archive import Archive, open_archive
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
+from nianbao.waczfile import WaczError, write_wacz
+from nianbao.waczfile import pages as wacz_pages
 
 # The metadata records' JSON says what it is: {"nianbao": METADATA_VERSION, "kind": …}.
 METADATA_VERSION = 1
@@ -120,7 +122,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     warc = subparsers.add_parser("export-warc", help="write every fetch to a standard WARC file")
     warc.add_argument("--data-dir", default="data", help="archive directory (default ./data)")
     warc.add_argument(
-        "--out", default="nianbao.warc.gz", metavar="FILE", help="WARC file (.warc.gz: gzipped records)"
+        "--out",
+        default="nianbao.warc.gz",
+        metavar="FILE",
+        help="WARC file (.warc.gz: gzipped records; .wacz: a WACZ with pages.jsonl)",
     )
     warc.add_argument("--run", action="append", type=int, default=[], dest="runs", help="only this run")
     warc.add_argument("--site", action="append", default=[], dest="sites", help="only this site")
@@ -319,7 +324,13 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
     if archive is None:
         return _error(f"no archive at {args.data_dir} (run `nianbao crawl` first)")
     out = Path(args.out)
-    summary = export_warc(archive, out, runs=args.runs or None, sites=args.sites or None)
+    if out.suffix == ".wacz":
+        try:
+            summary = export_wacz(archive, out, runs=args.runs or None, sites=args.sites or None)
+        except WaczError as exc:
+            return _error(str(exc))
+    else:
+        summary = export_warc(archive, out, runs=args.runs or None, sites=args.sites or None)
     print(
         f"{out}: {summary.fetches} fetches ({summary.requests} with a request record), "
         f"{summary.bytes} body bytes"
@@ -352,6 +363,20 @@ def export_warc(
             if on_progress is not None:
                 on_progress(summary.fetches)
     return summary
+
+
+def export_wacz(
+    archive: Archive, out: Path, *, runs: list[int] | None = None, sites: list[str] | None = None
+) -> WarcSummary:
+    """The same export as :func:`export_warc`, as a WACZ with pages.jsonl (nianbao/waczfile.py)."""
+    where, params = _fetch_filter(runs, sites)
+    return write_wacz(
+        out,
+        lambda warc: export_warc(archive, warc, runs=runs, sites=sites),
+        lambda: wacz_pages(archive, where, params),
+        title="nianbao: 政府信息公开工作年度报告",
+        description="Government information-disclosure annual reports as nianbao archived them",
+    )
 
 
 def _warcinfo(archive: Archive, where: str, params: list[Any]) -> dict[str, str]:

@@ -26,13 +26,11 @@ debs:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## The whole pipeline, offline, over the bundled cassettes, into ./data.
+## The whole pipeline, offline, over the bundled cassettes, into ./data (the crawl's summary
+## ends with the one "Browse the result" line).
 demo: setup
 	$(BIN)/nianbao crawl --replay cassettes/demo.warc.gz --data-dir $(DATA) || [ $$? -eq 1 ]
 	$(BIN)/nianbao verify --data-dir $(DATA)
-	$(BIN)/nianbao status --data-dir $(DATA)
-	@echo
-	@echo "Browse the result:  $(BIN)/nianbao serve --data-dir $(DATA)   (then open http://127.0.0.1:8001)"
 
 test: setup
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ DATA ?= data
 DEBS := $(shell grep -v '^\s*\#' debian-packages.txt)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup debs demo test lint cassettes fixtures bench clean
+.PHONY: setup debs demo test lint cassettes fixtures bench clean metrics-docs
 
 setup: $(VENV)/.installed debs
 
@@ -58,6 +58,10 @@ $(VENV)/.bench: $(VENV)/.installed
 ## Regenerate the seed fixtures (DOCX, DOC, PDF, XLS, HTML) with LibreOffice.
 fixtures: setup
 	$(BIN)/python tests/fixtures/make_fixtures.py
+
+## Regenerate docs/metrics.md from the metric dictionary (parsers/metrics/dictionary.py).
+metrics-docs: setup
+	$(BIN)/python -m parsers.metrics.dictionary --markdown > docs/metrics.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

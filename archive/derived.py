@@ -97,9 +97,42 @@ def replace_report(db: sqlite_utils.Database, record: ReportRecord) -> None:
         )
         db["report_texts"].insert({"report_id": record.id, "text": record.text})
         if record.metrics:
+            ensure_metric_keys(db, [m.get("key") for m in record.metrics])
             db["metrics"].insert_all({"report_id": record.id, **m} for m in record.metrics)
         if record.checks:
             db["checks"].insert_all(({"report_id": record.id, **c} for c in record.checks), alter=False)
+
+
+def ensure_metric_keys(db: sqlite_utils.Database, keys: list[str | None]) -> None:
+    """The metric dictionary in ``metric_keys`` (loaded once per connection), plus a row for each
+    concrete ``legacy.other.<n>`` of ``keys``, so that ``metrics.key`` can reference it. A key
+    the dictionary does not know (the extractors never emit one) gets a bare row, not a failed
+    write."""
+    from parsers.metrics import dictionary
+
+    if not getattr(db, "_nianbao_metric_keys_loaded", False):
+        _upsert_keys(db, dictionary.rows())
+        db._nianbao_metric_keys_loaded = True  # type: ignore[attr-defined]
+    wanted = {k for k in keys if k}
+    have = {
+        r[0]
+        for r in db.execute(
+            "SELECT key FROM metric_keys WHERE key IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(wanted))],
+        )
+    }
+    missing = sorted(wanted - have)
+    if missing:
+        _upsert_keys(db, [dictionary.row(k) if dictionary.is_known(k) else {"key": k} for k in missing])
+
+
+def _upsert_keys(db: sqlite_utils.Database, rows: list[dict[str, str]]) -> None:
+    columns = ("key", "label_zh", "label_en", "form_table", "era", "unit", "meaning", "kind")
+    db.conn.executemany(
+        f"INSERT INTO metric_keys ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT(key) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns[1:])}",
+        [tuple(r.get(c) for c in columns) for r in rows],
+    )
 
 
 def _report_row(record: ReportRecord) -> dict[str, Any]:

@@ -276,6 +276,10 @@ CREATE INDEX metrics_report_key ON metrics(report_id, key);
 
 {_SUMMARY}"""
 
+_SUMMARY_V4 = _SUMMARY.replace("FROM reports r", "FROM reports r WHERE r.is_report = 1").replace(
+    "title, agency, region, year,", "title, agency, region, region_code, region_level, year,"
+)
+
 # Report recognition and metadata (parsers.report): what a row is, whose, where; year-over-year
 # checks name the earlier report. Items that are not reports stay as rows (is_report = 0, with
 # the reason), so a decoy's rejection is visible; report_summary shows reports only.
@@ -291,11 +295,71 @@ CREATE INDEX reports_region_year ON reports(region_code, year);
 ALTER TABLE checks ADD COLUMN other_report_id TEXT REFERENCES reports(id);  -- year over year
 ALTER TABLE checks ADD COLUMN other_sha256 TEXT REFERENCES files(sha256);   -- sources_agree
 DROP VIEW report_summary;
-{
-    _SUMMARY.replace("FROM reports r", "FROM reports r WHERE r.is_report = 1").replace(
-        "title, agency, region, year,", "title, agency, region, region_code, region_level, year,"
-    )
-}
+{_SUMMARY_V4}
+"""
+
+# The metric dictionary (parsers/metrics/dictionary.py) as a table that metrics.key references,
+# and values typed by what they are: NUMERIC affinity stores a count as an integer (3744, not
+# 3744.0) and an amount with decimals as a real. metrics and checks are rebuilt to change
+# types (SQLite cannot alter a column); their rows are kept. metric_keys is filled by
+# archive.derived from the dictionary; keys already stored get a placeholder row until then.
+_V5 = f"""
+CREATE TABLE metric_keys (
+    key TEXT PRIMARY KEY,               -- metric key, e.g. requests.result.granted.natural_person
+    label_zh TEXT,                      -- label as printed on the form: （一）予以公开 · 自然人
+    label_en TEXT,                      -- English label
+    form_table TEXT,                    -- 二 | 三 | 四 | 统计表 | 正文 (a figure in prose)
+    era TEXT,                           -- legacy | 2019 | 2021 | "2019, 2021" | 2019–
+    unit TEXT,                          -- 件 条 次 … 万元
+    meaning TEXT,                       -- what the figure counts
+    kind TEXT                           -- count (an integer) | amount (万元, decimals kept)
+);
+INSERT INTO metric_keys (key) SELECT DISTINCT key FROM metrics WHERE key IS NOT NULL;
+
+DROP VIEW report_summary;
+CREATE TABLE metrics_v5 (
+    id INTEGER PRIMARY KEY,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    key TEXT NOT NULL REFERENCES metric_keys(key),
+    value NUMERIC,                      -- NULL for a blank cell; integer for counts
+    raw TEXT,                           -- the cell (or sentence) as found
+    label TEXT,                         -- the row label as printed (legacy.other.<n> keeps it here)
+    unit TEXT,
+    confidence TEXT,                    -- high (a table cell) | low (a figure in prose)
+    sha256 TEXT REFERENCES files(sha256),
+    fetch_id INTEGER REFERENCES fetches(id),
+    page INTEGER,
+    table_index INTEGER,
+    row INTEGER,
+    col INTEGER
+);
+INSERT INTO metrics_v5 (id, report_id, key, value, raw, unit, confidence, sha256, fetch_id, page,
+                        table_index, row, col)
+    SELECT id, report_id, key, value, raw, unit, confidence, sha256, fetch_id, page, table_index, row, col
+    FROM metrics;
+DROP TABLE metrics;
+ALTER TABLE metrics_v5 RENAME TO metrics;
+CREATE INDEX metrics_report ON metrics(report_id);
+CREATE INDEX metrics_key ON metrics(key);
+CREATE INDEX metrics_report_key ON metrics(report_id, key);
+
+CREATE TABLE checks_v5 (
+    id INTEGER PRIMARY KEY,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    rule TEXT NOT NULL,
+    expected NUMERIC,
+    found NUMERIC,
+    passed INTEGER,                     -- 1, 0, or NULL when not applicable
+    detail TEXT,
+    other_report_id TEXT REFERENCES reports(id),
+    other_sha256 TEXT REFERENCES files(sha256)
+);
+INSERT INTO checks_v5
+    SELECT id, report_id, rule, expected, found, passed, detail, other_report_id, other_sha256 FROM checks;
+DROP TABLE checks;
+ALTER TABLE checks_v5 RENAME TO checks;
+CREATE INDEX checks_report ON checks(report_id);
+{_SUMMARY_V4}
 """
 
 # Full-text search under the names and conventions datasette and sqlite-utils look for: the
@@ -303,7 +367,7 @@ DROP VIEW report_summary;
 # rowid the report's rowid, so ``?_search=`` on reports and ``sqlite-utils search DB reports``
 # find rows. It still holds CJK bigrams (archive/fts.py), written by archive.fts only; the
 # ``text`` column is not a column of reports, so the index is read by rowid, never for values.
-_V5 = """
+_V6 = """
 DROP TABLE report_search;
 DELETE FROM report_search_docs;  -- ids were the old index's rowids: index everything anew
 CREATE VIRTUAL TABLE reports_fts USING fts5(title, text, content="reports", tokenize='unicode61');
@@ -325,5 +389,6 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (2, "incremental crawl counts", _V2),
     (3, "full-text search, report_summary", _V3),
     (4, "report recognition, region codes and levels, cross-report checks", _V4),
-    (5, "full-text search as reports_fts, Scrapy stats, operator contact", _V5),
+    (5, "metric dictionary (metric_keys), integer counts, metric labels", _V5),
+    (6, "full-text search as reports_fts, Scrapy stats, operator contact", _V6),
 ]

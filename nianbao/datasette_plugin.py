@@ -148,7 +148,8 @@ def extra_body_script() -> str:
 
 @hookimpl
 def render_cell(value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
-    if isinstance(value, dict):  # a foreign key datasette expanded to {"value", "label"}
+    expanded = isinstance(value, dict)  # a foreign key datasette expanded to {"value", "label"}
+    if expanded:
         value = value.get("value")
     if column == "snippet" and isinstance(value, str) and MARK_START in value:
         return _marked(value)
@@ -157,7 +158,8 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
         return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
     if column == "sha256" and isinstance(value, str) and SHA256.fullmatch(value):
         return _file_links(value, database, datasette)
-    if column == "key" and table in ("metrics", None) and isinstance(value, str):
+    if column == "key" and table in ("metrics", None) and isinstance(value, str) and not expanded:
+        # (an expanded metrics.key → metric_keys already shows the label, as a link)
         label = (datasette.plugin_config("nianbao") or {}).get("metric_labels", {}).get(value)
         if label:
             return Markup(f'{escape(label)} <code class="metric-key">{escape(value)}</code>')

@@ -72,8 +72,11 @@ TABLES: dict[str, str] = {
         "key such as requests.new.total, the value (NULL for a blank cell, which is not 0), "
         "the raw cell text and where it came from."
     ),
+    "metric_keys": (
+        "The metric dictionary (docs/metrics.md): every metric key with its label as printed on "
+        "the form, an English label, form table, era, unit and meaning."
+    ),
     "checks": "The consistency checks (勾稽关系) run on each report: rule, expected, found.",
-    METRIC_KEYS: "The metric dictionary: every metric key with its label as printed in the form.",
     "report_summary": (
         "One row per report with its headline figures, comparable across template eras: "
         "2019/2021 keys (requests.new.total, review.total, …) or their legacy.* "
@@ -207,11 +210,6 @@ COLUMNS: dict[str, dict[str, str]] = {
         "site": "The site",
         "stats": "Scrapy's stats collector when the site's spider closed (JSON)",
     },
-    METRIC_KEYS: {
-        "key": "Stable metric name, as in metrics.key",
-        "label_zh": "The row/column heading as printed in the official form",
-        "label_en": "English label",
-    },
     "report_files": {
         "report_id": "The report",
         "sha256": "The file",
@@ -226,9 +224,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "metrics": {
         "id": "Metric row number",
         "report_id": "The report",
-        "key": "Stable metric name (see TEMPLATES.md: requests.*, review.*, legacy.*, …)",
+        "key": "Stable metric name; its label and meaning are in metric_keys (docs/metrics.md)",
         "value": "The figure; NULL for a blank cell",
         "raw": "The cell or sentence as printed",
+        "label": "The table row's label as printed (what a legacy.other.<n> row was)",
         "unit": "Unit as printed (件, 条, 万元, …)",
         "confidence": "Where the figure came from",
         "sha256": "The file it was read from",
@@ -288,6 +287,7 @@ UNITS = {
 # Foreign keys show the label column of the row they point to.
 LABELS = {
     "reports": "title",
+    "metric_keys": "label_zh",
     "files": "path",
     "fetches": "url",
     "crawl_runs": "started_at",
@@ -471,7 +471,7 @@ def build_metadata(db: sqlite_utils.Database) -> dict[str, Any]:
     # ?_search= on reports (and sqlite-utils search) use the bigram index, archive/fts.py
     tables["reports"].update({"fts_table": "reports_fts", "fts_pk": "rowid"})
     if has_metric_keys:
-        tables[METRIC_KEYS].update({"label_column": "label_zh", "facets": ["era"]})
+        tables[METRIC_KEYS]["facets"] = ["form_table", "era"]
         tables["metrics"]["facets"] = ["key", *tables["metrics"].get("facets", [])]
     # The index's bookkeeping: reached through search instead.
     for hidden in ("report_search_docs", "report_search_queue"):

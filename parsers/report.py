@@ -247,6 +247,7 @@ def _metric_row(m: Any, source: Source) -> dict[str, Any]:
         "key": m.key,
         "value": m.value,
         "raw": m.raw,
+        "label": m.label,
         "unit": m.unit,
         "confidence": m.confidence,
         "sha256": source.sha256,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.metrics.dictionary import check_keys, table2_keys
 from parsers.metrics.tables import Collector, LocatedTable, core_label, norm_label
 from parsers.metrics.values import parse_value
 
@@ -47,6 +48,19 @@ FIELDS_2019: FieldWords = [
     (r"项目数", "projects"),
     (r"金额", "amount_10k_yuan"),
 ]
+
+
+# Every subject and field the tables above name makes a dictionary key with some partner.
+check_keys(
+    [
+        next((k for k in table2_keys() if k.startswith(f"active.{subject}.")), f"active.{subject}.?")
+        for _, subject in SUBJECTS
+    ]
+    + [
+        next((k for k in table2_keys() if k.endswith(f".{field}")), f"active.?.{field}")
+        for _, field in FIELDS_2019 + FIELDS_2021
+    ]
+)
 
 
 def is_table2(grid: list[list[str]]) -> bool:

@@ -27,8 +27,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+from parsers.metrics.dictionary import APPLICANTS, OTHER_SPLIT, REVIEW_GROUPS, T3_ROWS_2019, check_keys
 from parsers.metrics.model import CheckResult, Era, Metric, MetricsResult
-from parsers.metrics.requests import APPLICANTS, OTHER_SPLIT, REVIEW_GROUPS, T3_ROWS_2019
 from parsers.metrics.values import Number
 
 Values = Mapping[str, Number | None]
@@ -77,6 +77,9 @@ _LEGACY_SUMS: list[tuple[str, list[str]]] = [
     ("archive_submissions.total", ["archive_submissions.paper", "archive_submissions.electronic"]),
     ("staffing.staff", ["staffing.staff_full_time", "staffing.staff_part_time"]),
 ]
+
+
+check_keys([f"legacy.{k}" for total, parts in _LEGACY_SUMS for k in (total, *parts)])
 
 
 def _close(a: float, b: float) -> bool:

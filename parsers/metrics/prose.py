@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from parsers.document import Document
+from parsers.metrics.dictionary import key
 from parsers.metrics.model import Metric, Source
 from parsers.metrics.tables import Collector, document_blocks
 from parsers.metrics.values import Number, normalize_text, parse_value
@@ -118,16 +119,16 @@ def find_figures(text: str, block: int = 0) -> list[Figure]:
 def keys_for_year(year: int | None) -> dict[str, str]:
     if year is not None and year >= 2019:
         return {
-            "active": "active.total",
-            "requests": "requests.new.total",
-            "review": "review.total",
-            "litigation": "litigation.total",
+            "active": key("active.total"),
+            "requests": key("requests.new.total"),
+            "review": key("review.total"),
+            "litigation": key("litigation.total"),
         }
     return {
-        "active": "legacy.active.total",
-        "requests": "legacy.requests.received",
-        "review": "legacy.review.total",
-        "litigation": "legacy.litigation.total",
+        "active": key("legacy.active.total"),
+        "requests": key("legacy.requests.received"),
+        "review": key("legacy.review.total"),
+        "litigation": key("legacy.litigation.total"),
     }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from parsers.metrics.dictionary import APPLICANTS, REVIEW_GROUPS, REVIEW_RESULTS, check_keys
 from parsers.metrics.tables import (
     Collector,
     LocatedTable,
@@ -29,8 +30,6 @@ from parsers.metrics.tables import (
     norm_label,
 )
 from parsers.metrics.values import parse_value
-
-APPLICANTS = ["natural_person", "business", "research", "nonprofit", "legal_services", "other_org", "total"]
 
 # Header keyword → applicant, tried in order on a column's joined header texts.
 _APPLICANT_WORDS: list[tuple[str, str]] = [
@@ -83,32 +82,14 @@ _GROUP_BY_NUMBER = {
     "七": "result.total",
 }
 
-T3_ROWS_2019 = [
-    "new",
-    "carried_over",
-    "result.granted",
-    "result.partly_granted",
-    "result.denied.state_secret",
-    "result.denied.prohibited_by_law",
-    "result.denied.security_stability",
-    "result.denied.third_party",
-    "result.denied.internal_affairs",
-    "result.denied.deliberative",
-    "result.denied.enforcement_file",
-    "result.denied.query_matter",
-    "result.unable.not_held",
-    "result.unable.needs_creation",
-    "result.unable.unclear",
-    "result.not_processed.petition",
-    "result.not_processed.duplicate",
-    "result.not_processed.publication",
-    "result.not_processed.excessive",
-    "result.not_processed.confirmation",
-]
-OTHER_SPLIT = ["result.other.no_correction", "result.other.unpaid_fee", "result.other.other"]
-
-REVIEW_GROUPS = ["review", "litigation_direct", "litigation_after_review"]
-REVIEW_RESULTS = ["upheld", "corrected", "other", "pending", "total"]
+REVIEW_KEYS = [f"{g}.{r}" for g in REVIEW_GROUPS for r in REVIEW_RESULTS]
+check_keys(
+    [
+        f"requests.{row}.{a}"
+        for row in [*(k for _, k in _LEAVES + _ROWS), *_GROUP_BY_NUMBER.values(), "result.other.other"]
+        for a in APPLICANTS
+    ]
+)
 _RESULT_WORDS = [
     (r"维持", "upheld"),
     (r"纠正|纠错", "corrected"),
@@ -293,8 +274,7 @@ def _review_columns(grid: list[list[str]], header_end: int) -> dict[int, tuple[s
         result = _review_result(norm_label(texts[-1]) if texts else "")
         if group and result:
             keys.setdefault(col, (f"{group}.{result}", " ".join(texts)))
-    wanted = [f"{g}.{r}" for g in REVIEW_GROUPS for r in REVIEW_RESULTS]
-    if sorted(k for k, _ in keys.values()) == sorted(wanted):
+    if sorted(k for k, _ in keys.values()) == sorted(REVIEW_KEYS):
         return keys
     return {}
 
@@ -327,8 +307,7 @@ def extract_table4(tables: list[LocatedTable], out: Collector) -> bool:
             out.warnings.append(
                 f"table {lt.index}: table 四 header not understood, template column order used"
             )
-            order = [f"{g}.{r}" for g in REVIEW_GROUPS for r in REVIEW_RESULTS]
-            keys = {n - 15 + j: (k, "") for j, k in enumerate(order)}
+            keys = {n - 15 + j: (k, "") for j, k in enumerate(REVIEW_KEYS)}
         for col, (key, label) in sorted(keys.items()):
             if col < len(source.grid[row]):
                 out.cell(key, source, row, col, label=label or None)

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from parsers.document import Cell, Document, Table
+from parsers.metrics.dictionary import is_count, is_known
 from parsers.metrics.model import Metric, Source
 from parsers.metrics.values import normalize_text, parse_value
 
@@ -147,6 +148,9 @@ class Collector:
     _keys: set[str] = field(default_factory=set)
 
     def add(self, metric: Metric) -> None:
+        if not is_known(metric.key):  # a parser bug: keep the dictionary the one truth
+            self.warnings.append(f"{metric.key}: not in the metric dictionary, not stored")
+            return
         if metric.key in self._keys:
             self.warnings.append(f"{metric.key}: found again ({metric.raw!r}), first value kept")
             return
@@ -177,6 +181,8 @@ class Collector:
             # The key promises 万元; a cell printed in 元 is converted and the raw text kept.
             self.warnings.append(f"{key}: {raw!r} is in 元, converted to 万元")
             value, cell_unit = value / 10_000, "万元"
+        if isinstance(value, float) and value.is_integer() and is_count(key):
+            value = int(value)  # a count is an integer ("3744.0" → 3744); 万元 amounts keep decimals
         metric = Metric(
             key=key,
             value=value,

@@ -8,25 +8,11 @@ Table 二 has 本年新制作数量 / 本年新公开数量 / 对外公开总数
 from __future__ import annotations
 
 from parsers.metrics.active import FIELDS_2019, extract_table2
-from parsers.metrics.requests import APPLICANTS, T3_ROWS_2019, extract_table3, extract_table4
+from parsers.metrics.dictionary import APPLICANTS, T3_ROWS_2019, TABLE2_KEYS_2019
+from parsers.metrics.requests import extract_table3, extract_table4
 from parsers.metrics.tables import Collector, LocatedTable
 
-TABLE2_KEYS = [
-    *(
-        f"active.{s}.{f}"
-        for s in ("regulations", "normative_documents")
-        for f in ("made", "published", "total_published")
-    ),
-    *(
-        f"active.{s}.{f}"
-        for s in ("licensing", "other_services", "penalty", "coercion")
-        for f in ("items_last_year", "items_change", "decisions")
-    ),
-    "active.fees.items_last_year",
-    "active.fees.items_change",
-    "active.procurement.projects",
-    "active.procurement.amount_10k_yuan",
-]
+TABLE2_KEYS = TABLE2_KEYS_2019
 TABLE3_ROWS = [*T3_ROWS_2019, "result.other", "result.total", "carried_forward"]
 
 

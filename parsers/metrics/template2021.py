@@ -9,26 +9,11 @@ which is then stored as ``requests.result.other.<applicant>``; table 四 as in 2
 from __future__ import annotations
 
 from parsers.metrics.active import FIELDS_2021, extract_table2
-from parsers.metrics.requests import (
-    APPLICANTS,
-    OTHER_SPLIT,
-    T3_ROWS_2019,
-    extract_table3,
-    extract_table4,
-)
+from parsers.metrics.dictionary import APPLICANTS, OTHER_SPLIT, T3_ROWS_2019, TABLE2_KEYS_2021
+from parsers.metrics.requests import extract_table3, extract_table4
 from parsers.metrics.tables import Collector, LocatedTable
 
-TABLE2_KEYS = [
-    *(
-        f"active.{s}.{f}"
-        for s in ("regulations", "normative_documents")
-        for f in ("issued", "repealed", "in_force")
-    ),
-    "active.licensing.decisions",
-    "active.penalty.decisions",
-    "active.coercion.decisions",
-    "active.fees.amount_10k_yuan",
-]
+TABLE2_KEYS = TABLE2_KEYS_2021
 TABLE3_ROWS = [*T3_ROWS_2019, *OTHER_SPLIT, "result.total", "carried_forward"]
 
 

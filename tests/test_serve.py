@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from archive.db import open_db
+from archive.derived import ensure_metric_keys
 from nianbao.serve import UNDOCUMENTED, build_metadata, canned_queries
 from tests.helpers import ROOT, run_cli
 
@@ -85,6 +86,7 @@ def _report(db, rid: str, era: str) -> None:
 
 
 def _metric(db, rid: str, key: str, value: float | None, confidence: str = "high") -> None:
+    ensure_metric_keys(db, [key])  # metrics.key references the metric dictionary
     db.execute(
         "INSERT INTO metrics (report_id, key, value, confidence) VALUES (?, ?, ?, ?)",
         [rid, key, value, confidence],

@@ -4,16 +4,17 @@ Builds Datasette's metadata in Python — title, source, licence note, a descrip
 every table and column (the hand-written ones below, plus the ``-- comments`` of the
 schema migrations), units, label columns so foreign keys show as named links — and the
 canned queries (reports by region and year, failing checks, one agency's requests year
-over year, Chinese full-text search); then starts Datasette on ``127.0.0.1`` with the
-nianbao plugin (nianbao/datasette_plugin.py) for the search functions.
+over year, Chinese full-text search, charts from nianbao/charts.py), facets on who, where
+and when; then starts Datasette on ``127.0.0.1`` with the nianbao plugin
+(nianbao/datasette_plugin.py) for search, file downloads, chart specs and health.
 
 Before serving it refreshes the search index (archive/fts.py), so the search is right
 even if the index was not refreshed after the last parse.
 
 >>> "search" in canned_queries()
 True
->>> sorted(schema_comments()["crawl_runs"])[:2]
-['command', 'mode']
+>>> sorted(schema_comments()["crawl_runs"])[:3]
+['command', 'contact', 'mode']
 """
 
 from __future__ import annotations

@@ -52,3 +52,18 @@ def test_every_command_and_option_is_in_the_readme_and_nothing_else() -> None:
             assert set(strings) & shown[name], f"README synopsis of `nianbao {name}` lacks {strings[-1]}"
         unknown = shown[name] - known
         assert not unknown, f"README synopsis of `nianbao {name}` shows unknown {sorted(unknown)}"
+
+
+def test_make_demo_prints_one_browse_line(tmp_path) -> None:
+    """`make demo` is the demo crawl and verify: the crawl's summary ends with the one
+    "Browse" line, and the Makefile's recipe adds none of its own."""
+    from tests.helpers import run_cli
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert "browse" not in recipe.lower()
+    assert "nianbao crawl --replay cassettes/demo.warc.gz" in recipe
+    result = run_cli("crawl", "--replay", "cassettes/demo.warc.gz", "--data-dir", str(tmp_path / "data"))
+    assert result.returncode in (0, 1), result.stderr
+    browse = [line for line in result.stdout.splitlines() if "browse" in line.lower()]
+    assert len(browse) == 1 and "nianbao serve --data-dir" in browse[0]

@@ -204,7 +204,11 @@ def server(demo_dir: Path, tmp_path_factory):
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # never leave a server behind
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -78,3 +78,43 @@ def test_a_zip_that_is_no_wacz_is_a_problem(tmp_path: Path) -> None:
     (message,) = [row[0] for row in _rows(tmp_path / "d", "SELECT message FROM problems")]
     assert "without WARC files" in message
     assert not (tmp_path / "etc").exists()
+
+
+def test_a_recrawl_exports_revisits_of_the_first_capture(tmp_path: Path) -> None:
+    """A real recrawl (the portal answers 304 to the conditional GETs): every 304 is exported
+    as a revisit of a response in the same file with the same payload digest, the WACZ
+    validates, and importing it gives the same fetches, reports and metrics."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from tests.helpers import FAST, sites_yaml_for
+    from tests.mockportal import MockServer, demo_sites
+
+    site = next(s for s in demo_sites() if s.name == "huancui")
+    data = tmp_path / "data"
+    with MockServer([site], proxy=False) as server:
+        sites_file = sites_yaml_for(tmp_path / "sites.yaml", [site], server.base_url)
+        for _ in range(2):
+            done = run_cli("crawl", "--sites", str(sites_file), "--data-dir", str(data), *FAST, "-q")
+            assert done.returncode in (0, 1), done.stdout + done.stderr
+    not_modified = _rows(data, "SELECT count(*) FROM fetches WHERE status = 304")[0][0]
+    assert not_modified > 0
+    wacz = tmp_path / "recrawl.wacz"
+    assert run_cli("export-warc", "--data-dir", str(data), "--out", str(wacz)).returncode == 0
+    check = subprocess.run([str(WACZ_CLI), "validate", "-f", str(wacz)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with zipfile.ZipFile(wacz) as z, z.open("archive/data.warc.gz") as stream:
+        records = [(r.rec_type, r.rec_headers, r.http_headers) for r in ArchiveIterator(stream)]
+    responses = {h.get_header("WARC-Record-ID"): h for kind, h, _ in records if kind == "response"}
+    revisits = [(h, http) for kind, h, http in records if kind == "revisit"]
+    assert len(revisits) == not_modified
+    assert not any(http.get_statuscode() == "304" for kind, _, http in records if kind == "response")
+    for revisit, http in revisits:
+        original = responses[revisit.get_header("WARC-Refers-To")]
+        assert revisit.get_header("WARC-Payload-Digest") == original.get_header("WARC-Payload-Digest")
+        assert revisit.get_header("WARC-Refers-To-Target-URI") == original.get_header("WARC-Target-URI")
+        assert http.get_statuscode() == "200"  # what a replay shows: the page, not an empty 304
+    target = tmp_path / "copy"
+    result = run_cli("import-warc", str(wacz), "--data-dir", str(target))
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    for sql in (REPORTS, METRICS, FETCHES):
+        assert _rows(target, sql) == _rows(data, sql)

@@ -15,7 +15,7 @@ setup: $(VENV)/.installed debs
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,warc]'
 	touch $@
 
 debs:
@@ -26,13 +26,11 @@ debs:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## The whole pipeline, offline, over the bundled cassettes, into ./data.
+## The whole pipeline, offline, over the bundled cassettes, into ./data (the crawl's summary
+## ends with the one "Browse the result" line).
 demo: setup
 	$(BIN)/nianbao crawl --replay cassettes/demo.warc.gz --data-dir $(DATA) || [ $$? -eq 1 ]
 	$(BIN)/nianbao verify --data-dir $(DATA)
-	$(BIN)/nianbao status --data-dir $(DATA)
-	@echo
-	@echo "Browse the result:  $(BIN)/nianbao serve --data-dir $(DATA)   (then open http://127.0.0.1:8001)"
 
 test: setup
 	$(BIN)/ruff check .
@@ -60,7 +58,7 @@ bench: $(VENV)/.bench debs
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 $(VENV)/.bench: $(VENV)/.installed
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,bench]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,warc,bench]'
 	touch $@
 
 ## Regenerate the seed fixtures (DOCX, DOC, PDF, XLS, HTML) with LibreOffice.

@@ -52,6 +52,7 @@ class Archive:
         mode: str | None = None,
         sites: list[str] | None = None,
         user_agent: str | None = None,
+        contact: str | None = None,
     ) -> int:
         from nianbao import __version__
 
@@ -64,6 +65,7 @@ class Archive:
                 "status": "running",
                 "sites": json.dumps(sites or [], ensure_ascii=False),
                 "user_agent": user_agent,
+                "contact": contact,
                 "nianbao_version": __version__,
             }
         )

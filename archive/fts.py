@@ -19,10 +19,14 @@ results rank with bm25 like any FTS5 search.
 >>> match_query("。，")
 '""'
 
-Tables (migration 3): ``report_search`` is a contentless FTS5 index (tokens only: the
-segmented text, about twice the size of the text, is never stored);
+Tables (migrations 3 and 5): ``reports_fts`` is an FTS5 index with ``content="reports"``
+(the names datasette's ``?_search=`` and ``sqlite-utils search DB reports`` look for; its
+rowid is the report's rowid) holding only tokens: the segmented text, about twice the size
+of the text, is never stored. Datasette's ``escape_fts`` is replaced by :func:`match_query`
+in the datasette plugin, so ``?_search=行政复议`` works; plain ``sqlite-utils search`` passes
+the query as it is, which finds two-character terms (公开) and space-separated bigrams.
 ``report_search_docs`` records what each index row was made from (report, title, text),
-because a contentless index forgets a row only when given the same tokens again, and
+because the index forgets a row only when given the same tokens again, and
 ``report_texts`` may already hold the new text; ``report_search_queue`` collects the ids of
 reports whose title or text changed, filled by triggers on ``reports`` and
 ``report_texts``, so every writer (parse, reparse, delete, plain SQL) is caught.
@@ -155,21 +159,32 @@ def _mark(window: str, lowered: str, needles: list[str]) -> str:
 # -- keeping the index in step ------------------------------------------------------------
 def refresh_search_index(db: sqlite_utils.Database, *, full: bool = False) -> int:
     """Bring the index in step with ``reports``/``report_texts``: re-index the reports
-    queued by the triggers (every report with ``full``, or after a segmenter change).
-    Returns how many reports were (re)indexed or dropped. Cheap when nothing changed;
-    call it after parsing. One transaction: the index is never half-refreshed."""
+    queued by the triggers (every report with ``full``, after a segmenter change, or when
+    reports' rowids moved, as VACUUM may do). Returns how many reports were (re)indexed or
+    dropped. Cheap when nothing changed; call it after parsing. One transaction: the index
+    is never half-refreshed."""
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if full or _stale_version(db):
+        if full or _stale_version(db) or _rowids_moved(db):
             _clear_index(db)
         ids = [row[0] for row in conn.execute("SELECT report_id FROM report_search_queue")]
-        changed = sum(_reindex(db, ids[i : i + _BATCH]) for i in range(0, len(ids), _BATCH))
+        # Every old entry goes before any new one comes: a reparsed report's new rowid may
+        # be the rowid another queued report was indexed under.
+        to_index: list[str] = []
+        dropped = 0
+        for i in range(0, len(ids), _BATCH):
+            batch_to_index, batch_dropped = _unindex_changed(db, ids[i : i + _BATCH])
+            to_index += batch_to_index
+            dropped += batch_dropped
+        for i in range(0, len(to_index), _BATCH):
+            _index_batch(db, to_index[i : i + _BATCH])
+        conn.execute("DELETE FROM report_search_queue")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return changed
+    return len(to_index) + dropped
 
 
 def _stale_version(db: sqlite_utils.Database) -> bool:
@@ -179,76 +194,93 @@ def _stale_version(db: sqlite_utils.Database) -> bool:
     return row is not None
 
 
+def _rowids_moved(db: sqlite_utils.Database) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM report_search_docs d JOIN reports r ON r.id = d.report_id "
+        "WHERE r.rowid != d.id LIMIT 1"
+    ).fetchone()
+    return row is not None
+
+
 def _clear_index(db: sqlite_utils.Database) -> None:
-    """Empty the index and queue every report: a contentless index can only forget a row
-    given the very tokens it was fed, which an older segmenter may not reproduce."""
-    db.execute("INSERT INTO report_search (report_search) VALUES ('delete-all')")
+    """Empty the index and queue every report: the index can only forget a row given the
+    very tokens it was fed, which an older segmenter may not reproduce."""
+    db.execute("INSERT INTO reports_fts (reports_fts) VALUES ('delete-all')")
     db.execute("DELETE FROM report_search_docs")
     db.execute("INSERT OR IGNORE INTO report_search_queue (report_id) SELECT id FROM reports")
 
 
-def _reindex(db: sqlite_utils.Database, ids: list[str]) -> int:
+def _current(db: sqlite_utils.Database, ids: list[str]) -> dict[str, tuple[int, str | None, str]]:
+    """rowid, title and text of the reports among ``ids`` that have a text."""
+    marks = ", ".join("?" for _ in ids)
+    rows = db.execute(
+        "SELECT r.id, r.rowid, r.title, t.text FROM reports r JOIN report_texts t ON t.report_id = r.id "
+        f"WHERE r.id IN ({marks})",
+        ids,
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}  # type: ignore[misc]
+
+
+def _unindex_changed(db: sqlite_utils.Database, ids: list[str]) -> tuple[list[str], int]:
+    """Drop the entries of the reports whose rowid, title or text changed (or that are
+    gone); return the ids to index anew and how many were dropped for good."""
     marks = ", ".join("?" for _ in ids)
     indexed = {
         row[1]: row
         for row in db.execute(
-            f"SELECT id, report_id, title, text FROM report_search_docs WHERE report_id IN ({marks})",
-            ids,
+            f"SELECT id, report_id, title, text FROM report_search_docs WHERE report_id IN ({marks})", ids
         )
     }
-    current = {
-        row[0]: row
-        for row in db.execute(
-            "SELECT r.id, r.title, t.text FROM reports r JOIN report_texts t ON t.report_id = r.id "
-            f"WHERE r.id IN ({marks})",
-            ids,
-        )
-    }
-    changed = 0
+    current = _current(db, ids)
+    to_index, dropped = [], 0
     for rid in ids:
         old, new = indexed.get(rid), current.get(rid)
-        if old and new and old[2:] == new[1:]:
+        if old and new and (old[0], *old[2:]) == new:
             continue  # reparsed to the same title and text: nothing to do
         if old:
             _unindex(db, *old)
+            dropped += not new
         if new:
-            _index(db, *new)
-        changed += bool(old or new)
-    db.execute(f"DELETE FROM report_search_queue WHERE report_id IN ({marks})", ids)
-    return changed
+            to_index.append(rid)
+    return to_index, dropped
+
+
+def _index_batch(db: sqlite_utils.Database, ids: list[str]) -> None:
+    for rid, (rowid, title, text) in _current(db, ids).items():
+        _index(db, rid, rowid, title, text)
 
 
 def _unindex(db: sqlite_utils.Database, doc_id: int, report_id: str, title: str | None, text: str) -> None:
     db.execute(
-        "INSERT INTO report_search (report_search, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+        "INSERT INTO reports_fts (reports_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
         [doc_id, segment(title), segment(text)],
     )
     db.execute("DELETE FROM report_search_docs WHERE id = ?", [doc_id])
 
 
-def _index(db: sqlite_utils.Database, report_id: str, title: str | None, text: str) -> None:
-    cursor = db.execute(
-        "INSERT INTO report_search_docs (report_id, version, title, text) VALUES (?, ?, ?, ?)",
-        [report_id, SEGMENTER_VERSION, title, text],
+def _index(db: sqlite_utils.Database, report_id: str, rowid: int, title: str | None, text: str) -> None:
+    db.execute(
+        "INSERT INTO report_search_docs (id, report_id, version, title, text) VALUES (?, ?, ?, ?, ?)",
+        [rowid, report_id, SEGMENTER_VERSION, title, text],
     )
     db.execute(
-        "INSERT INTO report_search (rowid, title, text) VALUES (?, ?, ?)",
-        [cursor.lastrowid, segment(title), segment(text)],
+        "INSERT INTO reports_fts (rowid, title, text) VALUES (?, ?, ?)",
+        [rowid, segment(title), segment(text)],
     )
 
 
 # -- searching from Python ----------------------------------------------------------------
 SEARCH_SQL = """
 WITH hits AS (
-    SELECT rowid, rank FROM report_search
-    WHERE report_search MATCH nianbao_fts_query(:q)
+    SELECT rowid, rank FROM reports_fts
+    WHERE reports_fts MATCH nianbao_fts_query(:q)
     ORDER BY rank LIMIT :limit
 )
 SELECT r.id AS report_id, r.title, r.agency, r.region, r.year, r.era, r.site,
        nianbao_snippet(d.text, :q) AS snippet, hits.rank
 FROM hits
-JOIN report_search_docs d ON d.id = hits.rowid
-JOIN reports r ON r.id = d.report_id
+JOIN reports r ON r.rowid = hits.rowid
+JOIN report_search_docs d ON d.report_id = r.id
 ORDER BY hits.rank
 """
 

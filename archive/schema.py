@@ -362,10 +362,33 @@ CREATE INDEX checks_report ON checks(report_id);
 {_SUMMARY_V4}
 """
 
+# Full-text search under the names and conventions datasette and sqlite-utils look for: the
+# index of report titles and texts becomes ``reports_fts`` with ``content="reports"``, its
+# rowid the report's rowid, so ``?_search=`` on reports and ``sqlite-utils search DB reports``
+# find rows. It still holds CJK bigrams (archive/fts.py), written by archive.fts only; the
+# ``text`` column is not a column of reports, so the index is read by rowid, never for values.
+_V6 = """
+DROP TABLE report_search;
+DELETE FROM report_search_docs;  -- ids were the old index's rowids: index everything anew
+CREATE VIRTUAL TABLE reports_fts USING fts5(title, text, content="reports", tokenize='unicode61');
+INSERT INTO reports_fts (reports_fts, rank) VALUES ('rank', 'bm25(5.0, 1.0)');
+INSERT OR IGNORE INTO report_search_queue SELECT report_id FROM report_texts;
+
+-- Scrapy's own stats per run and site (crawler/scrapystats.py), and who ran a live crawl.
+CREATE TABLE scrapy_stats (
+    run_id INTEGER NOT NULL REFERENCES crawl_runs(id),
+    site TEXT REFERENCES sites(name),
+    stats TEXT NOT NULL,                -- JSON: Scrapy's stats collector at the spider's close
+    PRIMARY KEY (run_id, site)
+);
+ALTER TABLE crawl_runs ADD COLUMN contact TEXT;   -- the operator's contact (URL or e-mail)
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", _V1),
     (2, "incremental crawl counts", _V2),
     (3, "full-text search, report_summary", _V3),
     (4, "report recognition, region codes and levels, cross-report checks", _V4),
     (5, "metric dictionary (metric_keys), integer counts, metric labels", _V5),
+    (6, "full-text search as reports_fts, Scrapy stats, operator contact", _V6),
 ]

@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
 from archive import Archive, open_archive
+from crawler.identity import contact_in
 
 
 class Recorded(IgnoreRequest):
@@ -39,7 +40,9 @@ def run_context(crawler: Crawler) -> RunContext:
             mode = "replay" if settings.getlist("NIANBAO_REPLAY") else "live"
             if settings.get("NIANBAO_RECORD"):
                 mode = "record"
-            run_id = archive.start_run("crawl", mode=mode, user_agent=settings.get("USER_AGENT"))
+            agent = settings.get("USER_AGENT")
+            contact = settings.get("NIANBAO_CONTACT") or contact_in(agent)
+            run_id = archive.start_run("crawl", mode=mode, user_agent=agent, contact=contact)
         ctx = RunContext(archive=archive, run_id=run_id, owns_run=owns)
         crawler._nianbao_run = ctx  # type: ignore[attr-defined]
     return ctx

@@ -3,8 +3,10 @@
 Override any of these per run with ``nianbao crawl -s NAME=VALUE`` (or ``scrapy crawl … -s``).
 """
 
+import os
+
+from crawler.identity import user_agent
 from crawler.render import launch_options
-from nianbao import __version__
 
 BOT_NAME = "nianbao"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -14,17 +16,16 @@ NEWSPIDER_MODULE = "crawler.spiders"
 NIANBAO_DATA_DIR = "data"  # object store and nianbao.db
 NIANBAO_SITES_FILE = None  # None: the bundled sites.yaml
 NIANBAO_RUN_ID = None  # set by `nianbao crawl`; a bare `scrapy crawl` opens its own run
-NIANBAO_CONTACT_URL = "https://github.com/nianbao/nianbao"
+# The operator's contact (URL or e-mail), sent in the User-Agent: crawler/identity.py.
+# `nianbao crawl` requires one for a live crawl (--contact, NIANBAO_CONTACT, config file).
+NIANBAO_CONTACT = os.environ.get("NIANBAO_CONTACT") or None
 NIANBAO_RECORD = None  # WARC file to record every exchange into (a cassette)
 NIANBAO_REPLAY: list[str] = []  # WARC cassettes to answer every request from (no network)
 NIANBAO_FSYNC = True
 NIANBAO_REVALIDATE_FILES = False  # True: also revalidate archived attachments
 
 # -- politeness --------------------------------------------------------------------------
-USER_AGENT = (
-    f"nianbao/{__version__} (archive of government information-disclosure annual reports; "
-    f"+{NIANBAO_CONTACT_URL})"
-)
+USER_AGENT = user_agent(NIANBAO_CONTACT)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 # Scrapy starts this many tasks for the output of every response (default 100); the spider
@@ -93,6 +94,7 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.SiteHealth": 500,
+    "crawler.scrapystats.KeepScrapyStats": 505,  # Scrapy's stats, with the run and site
     # The startup objects are never garbage: the cyclic collector stops walking them.
     "crawler.gc_freeze.FreezeStartupObjects": 510,
 }

@@ -68,6 +68,8 @@ def load_sites(path: str | Path | None = None) -> list[Site]:
 
 
 def parse_sites(text: str, *, source: str) -> list[Site]:
+    """Every site of the file, or one :class:`SiteConfigError` listing every bad field of
+    every site (one per line), so a file is fixed in one go."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -76,12 +78,22 @@ def parse_sites(text: str, *, source: str) -> list[Site]:
         data = data["sites"]
     if not isinstance(data, list) or not data:
         raise SiteConfigError(f"{source}: expected a non-empty list of sites")
-    sites = [_parse_site(entry, index, source) for index, entry in enumerate(data)]
+    sites: list[Site] = []
+    errors: list[str] = []
     seen: set[str] = set()
-    for site in sites:
+    for index, entry in enumerate(data):
+        site, site_errors = _parse_site(entry, index)
+        errors += site_errors
+        if site is None:
+            continue
         if site.name in seen:
-            raise SiteConfigError(f"{source}: site {site.name!r}: field 'name': duplicated")
+            errors.append(f"site {site.name!r}: field 'name': duplicated")
         seen.add(site.name)
+        sites.append(site)
+    if len(errors) == 1:
+        raise SiteConfigError(f"{source}: {errors[0]}")
+    if errors:
+        raise SiteConfigError(f"{source}: {len(errors)} errors:\n" + "\n".join(f"  {e}" for e in errors))
     return sites
 
 
@@ -95,49 +107,54 @@ def select_sites(sites: list[Site], names: list[str]) -> list[Site]:
     return [by_name[n] for n in names]
 
 
-def _parse_site(entry: Any, index: int, source: str) -> Site:
+def _parse_site(entry: Any, index: int) -> tuple[Site | None, list[str]]:
+    """The site, or None and why not: every bad field, not only the first."""
     label = f"#{index + 1}"
     if not isinstance(entry, dict):
-        raise SiteConfigError(f"{source}: site {label}: expected a mapping of fields")
+        return None, [f"site {label}: expected a mapping of fields"]
     if isinstance(entry.get("name"), str):
         label = repr(entry["name"])
+    errors: list[str] = []
 
-    def fail(field_name: str, reason: str) -> SiteConfigError:
-        return SiteConfigError(f"{source}: site {label}: field {field_name!r}: {reason}")
+    def fail(field_name: str, reason: str) -> None:
+        errors.append(f"site {label}: field {field_name!r}: {reason}")
 
-    unknown = sorted(set(entry) - _KNOWN_FIELDS)
-    if unknown:
-        raise fail(unknown[0], f"unknown field (known: {', '.join(sorted(_KNOWN_FIELDS))})")
+    for unknown in sorted(set(entry) - _KNOWN_FIELDS):
+        fail(unknown, f"unknown field (known: {', '.join(sorted(_KNOWN_FIELDS))})")
     name = entry.get("name")
     if not isinstance(name, str) or not _SLUG.match(name):
-        raise fail("name", "must be a slug of a-z, 0-9, '-' or '_'")
+        fail("name", "must be a slug of a-z, 0-9, '-' or '_'")
     start_urls = entry.get("start_urls")
     if isinstance(start_urls, str):
         start_urls = [start_urls]
     if not isinstance(start_urls, list) or not start_urls:
-        raise fail("start_urls", "must be a non-empty list of http(s) URLs")
+        fail("start_urls", "must be a non-empty list of http(s) URLs")
+        start_urls = []
     for url in start_urls:
         parts = urlsplit(url) if isinstance(url, str) else None
         if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise fail("start_urls", f"not an http(s) URL: {url!r}")
-    domains = entry.get("allowed_domains") or sorted({urlsplit(u).hostname for u in start_urls})
+            fail("start_urls", f"not an http(s) URL: {url!r}")
+    hosts = {urlsplit(u).hostname for u in start_urls if isinstance(u, str)} - {None}
+    domains = entry.get("allowed_domains") or sorted(hosts)
     if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
-        raise fail("allowed_domains", "must be a list of host names")
+        fail("allowed_domains", "must be a list of host names")
     for text_field in ("agency", "region"):
         if entry.get(text_field) is not None and not isinstance(entry[text_field], str):
-            raise fail(text_field, "must be text")
+            fail(text_field, "must be text")
     render = entry.get("render", "auto")
     if render not in ("auto", "always", "never"):
-        raise fail("render", "must be one of auto, always, never")
+        fail("render", "must be one of auto, always, never")
     robots = entry.get("robots") or {}
     if not isinstance(robots, dict):
-        raise fail("robots", "must be a mapping like {obey: false, reason: '…'}")
-    if robots.get("obey") is False and not str(robots.get("reason") or "").strip():
-        raise fail("robots", "ignoring robots.txt needs a stated 'reason'")
+        fail("robots", "must be a mapping like {obey: false, reason: '…'}")
+    elif robots.get("obey") is False and not str(robots.get("reason") or "").strip():
+        fail("robots", "ignoring robots.txt needs a stated 'reason'")
     hints = entry.get("hints") or {}
     if not isinstance(hints, dict):
-        raise fail("hints", "must be a mapping")
-    return Site(
+        fail("hints", "must be a mapping")
+    if errors:
+        return None, errors
+    site = Site(
         name=name,
         start_urls=list(start_urls),
         agency=entry.get("agency"),
@@ -147,3 +164,4 @@ def _parse_site(entry: Any, index: int, source: str) -> Site:
         robots=dict(robots),
         hints=dict(hints),
     )
+    return site, []

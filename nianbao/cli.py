@@ -22,8 +22,20 @@ from rich.table import Table
 
 from archive import Archive, open_archive
 from archive.lock import LockHeld, RunLock
+from crawler.identity import (
+    ENV_CONTACT,
+    MISSING,
+    ContactError,
+    contact_in,
+    find_contact,
+    needs_contact,
+    user_agent,
+)
 from crawler.sites import SiteConfigError, load_sites, select_sites
+from nianbao import __version__
+from nianbao.arguments import Parser, iso_date, parser_format, positive_int
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS, ExitCode
+from nianbao.health import health_json
 from nianbao.outcome import (
     RUN_END,
     Interrupted,
@@ -67,9 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nianbao", description="Crawl, archive and parse 政府信息公开工作年度报告."
-    )
+    parser = Parser(prog="nianbao", description="Crawl, archive and parse 政府信息公开工作年度报告.")
+    parser.add_argument("--version", action="version", version=f"nianbao {__version__}")
     sub = parser.add_subparsers()
 
     def with_data_dir(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -77,7 +88,12 @@ def _build_parser() -> argparse.ArgumentParser:
         return p
 
     crawl = with_data_dir(sub.add_parser("crawl", help="crawl sites, then parse what is new"))
-    crawl.add_argument("--sites", help="sites YAML file (default: the bundled sites.yaml)")
+    crawl.add_argument("--sites", help="sites YAML file (required, except with --replay: the demo's)")
+    crawl.add_argument(
+        "--contact",
+        metavar="URL|EMAIL",
+        help=f"operator contact sent in the User-Agent (or {ENV_CONTACT}, or the config file)",
+    )
     crawl.add_argument("--site", action="append", default=[], help="crawl only this site (repeatable)")
     crawl.add_argument(
         "--replay",
@@ -101,19 +117,28 @@ def _build_parser() -> argparse.ArgumentParser:
 
     reparse = with_data_dir(sub.add_parser("reparse", help="re-run the parsers over the archive"))
     reparse.add_argument("--site", action="append", default=[], help="only this site (repeatable)")
-    reparse.add_argument("--since", metavar="DATE", help="only reports fetched on or after DATE (ISO)")
+    reparse.add_argument(
+        "--since", metavar="DATE", type=iso_date, help="only reports fetched on or after DATE (ISO)"
+    )
     reparse.add_argument(
         "--format",
         action="append",
         default=[],
         dest="formats",
+        type=parser_format,
+        metavar="FMT",
         help="only reports with a file of this format (pdf, docx, html, …; repeatable)",
     )
-    reparse.add_argument("--workers", type=int, help="parser processes (default: every core)")
+    reparse.add_argument(
+        "--workers", type=positive_int, metavar="N", help="parser processes (default: every core)"
+    )
     reparse.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     reparse.set_defaults(func=cmd_reparse)
 
     status = with_data_dir(sub.add_parser("status", help="counts, sites and the last runs"))
+    status.add_argument(
+        "--json", action="store_true", help="per-site health, last run and problems as JSON (for monitors)"
+    )
     status.set_defaults(func=cmd_status)
 
     verify = with_data_dir(sub.add_parser("verify", help="re-hash every stored object"))
@@ -129,11 +154,15 @@ def _build_parser() -> argparse.ArgumentParser:
 def cmd_crawl(args: argparse.Namespace) -> int:
     from nianbao.crawl import run_crawl
 
-    sites = select_sites(load_sites(args.sites), args.site)
     overrides = _parse_settings(args.settings)
+    if not args.sites and not args.replay:
+        raise SiteConfigError(NO_SITES_FILE)
+    sites = select_sites(load_sites(args.sites), args.site)
     for cassette in args.replay:
         if not Path(cassette).is_file():
             raise SiteConfigError(f"cassette not found: {cassette}")
+    start_urls = [url for site in sites for url in site.start_urls]
+    overrides.update(_identity(args, overrides, needed=needs_contact(start_urls)))
     with RunLock(args.data_dir):
         archive = open_archive(args.data_dir)
         close_dead_runs(archive)
@@ -153,6 +182,30 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if RUN_END.signum is not None:
         console.print(f"interrupted ({signal.Signals(RUN_END.signum).name}): the next run resumes")
     return result.exit_code
+
+
+NO_SITES_FILE = (
+    "no sites file: give --sites FILE (a YAML list of portals, see sites.yaml and the README), "
+    "or try the demo offline with --replay cassettes/demo.warc.gz"
+)
+
+
+def _identity(args: argparse.Namespace, overrides: dict[str, str], *, needed: bool) -> dict[str, str]:
+    """USER_AGENT and NIANBAO_CONTACT for the run: a live crawl of others' servers (``needed``)
+    must name its operator, in a contact or in the operator's own User-Agent; a replay sends
+    nothing anywhere."""
+    try:
+        contact = find_contact(args.contact, overrides)
+    except ContactError as exc:
+        raise SiteConfigError(str(exc)) from None
+    own_agent = overrides.get("USER_AGENT")
+    contact = contact or (contact_in(own_agent) if own_agent else None)
+    if not contact and needed and not args.replay:
+        raise SiteConfigError(MISSING)
+    identity = {"USER_AGENT": own_agent or user_agent(contact)}
+    if contact:
+        identity["NIANBAO_CONTACT"] = contact
+    return identity
 
 
 def _parse_settings(pairs: list[str]) -> dict[str, str]:
@@ -260,6 +313,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     archive = _existing_archive(args.data_dir)
     if archive is None:
         return EXIT_CANNOT_START
+    if args.json:
+        print(health_json(archive.db))
+        return EXIT_OK
     _print_totals(archive)
     db = archive.db
     sites = Table(
@@ -392,11 +448,11 @@ def _print_run_summary(archive: Archive, run_id: int, *, quiet: bool = False) ->
     _print_site_runs(archive, run_id)
     _print_totals(archive)
     _print_problems(archive, run_id, limit=20)
-    db_path = archive.data_dir / "nianbao.db"
-    console.print(
-        f"Browse the result: nianbao serve --data-dir {archive.data_dir}   "
-        f"(or: sqlite-utils tables {db_path} --counts)"
-    )
+    console.print(BROWSE.format(data_dir=archive.data_dir))
+
+
+# The one "browse" line (make demo prints it too, through `nianbao crawl`).
+BROWSE = "Browse the result: nianbao serve --data-dir {data_dir}   (then open http://127.0.0.1:8001/)"
 
 
 if __name__ == "__main__":

@@ -70,11 +70,16 @@ def run_crawl(
     mode = "replay" if replay else "record" if record else "live"
     settings_probe = Settings()
     settings_probe.setmodule("crawler.settings")
-    run_id = archive.start_run(
-        "crawl", mode=mode, sites=[s.name for s in sites], user_agent=settings_probe.get("USER_AGENT")
+    overrides = overrides or {}
+    run_id = archive.start_run(  # what is sent is what is recorded: an operator's USER_AGENT too
+        "crawl",
+        mode=mode,
+        sites=[s.name for s in sites],
+        user_agent=overrides.get("USER_AGENT") or settings_probe.get("USER_AGENT"),
+        contact=overrides.get("NIANBAO_CONTACT"),
     )
     settings = crawl_settings(
-        archive, run_id, replay=replay or [], record=record, overrides=overrides or {}, verbose=verbose
+        archive, run_id, replay=replay or [], record=record, overrides=overrides, verbose=verbose
     )
     process = CrawlerProcess(settings)
     crawlers = []

@@ -26,7 +26,9 @@ size, and ``Content-Encoding`` stays only where it names an encoding still on th
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
+import hashlib
 import io
 import json
 import os
@@ -47,6 +49,8 @@ from warcio.warcwriter import WARCWriter
 
 from archive import Archive, open_archive
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
+from nianbao.waczfile import WaczError, write_wacz
+from nianbao.waczfile import pages as wacz_pages
 
 # The metadata records' JSON says what it is: {"nianbao": METADATA_VERSION, "kind": …}.
 METADATA_VERSION = 1
@@ -118,7 +122,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     warc = subparsers.add_parser("export-warc", help="write every fetch to a standard WARC file")
     warc.add_argument("--data-dir", default="data", help="archive directory (default ./data)")
     warc.add_argument(
-        "--out", default="nianbao.warc.gz", metavar="FILE", help="WARC file (.warc.gz: gzipped records)"
+        "--out",
+        default="nianbao.warc.gz",
+        metavar="FILE",
+        help="WARC file (.warc.gz: gzipped records; .wacz: a WACZ with pages.jsonl)",
     )
     warc.add_argument("--run", action="append", type=int, default=[], dest="runs", help="only this run")
     warc.add_argument("--site", action="append", default=[], dest="sites", help="only this site")
@@ -317,7 +324,13 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
     if archive is None:
         return _error(f"no archive at {args.data_dir} (run `nianbao crawl` first)")
     out = Path(args.out)
-    summary = export_warc(archive, out, runs=args.runs or None, sites=args.sites or None)
+    if out.suffix == ".wacz":
+        try:
+            summary = export_wacz(archive, out, runs=args.runs or None, sites=args.sites or None)
+        except WaczError as exc:
+            return _error(str(exc))
+    else:
+        summary = export_warc(archive, out, runs=args.runs or None, sites=args.sites or None)
     print(
         f"{out}: {summary.fetches} fetches ({summary.requests} with a request record), "
         f"{summary.bytes} body bytes"
@@ -336,30 +349,60 @@ def export_warc(
     on_progress: Callable[[int], None] | None = None,
 ) -> WarcSummary:
     """Write the selected fetches (all by default) to ``out`` (gzipped when it ends in .gz)."""
-    from nianbao import __version__
-
     summary = WarcSummary()
     where, params = _fetch_filter(runs, sites)
-    user_agents = {row["id"]: row["user_agent"] for row in archive.db["crawl_runs"].rows}
+    run_rows = {row["id"]: row for row in archive.db["crawl_runs"].rows}
+    user_agents = {run_id: row["user_agent"] for run_id, row in run_rows.items()}
     with atomic_binary_file(out) as raw:
         writer = WARCWriter(raw, gzip=out.suffix == ".gz", warc_version="1.0")
-        writer.write_record(
-            writer.create_warcinfo_record(
-                out.name,
-                {
-                    "software": f"nianbao/{__version__}",
-                    "format": "WARC File Format 1.0",
-                    "description": "nianbao archive export: per fetch a response, a reconstructed "
-                    "request and a metadata record (application/json provenance)",
-                },
-            )
-        )
+        writer.write_record(writer.create_warcinfo_record(out.name, _warcinfo(archive, where, params)))
         writer.write_record(_sites_record(writer, archive, sites))
+        captures: dict[str, Capture] = {}  # sha256 → its latest full capture written so far
         for fetch in archive.db.query(f"SELECT * FROM fetches {where} ORDER BY id", params):
-            _write_fetch(writer, archive, fetch, user_agents.get(fetch["run_id"]), summary)
+            _write_fetch(writer, archive, fetch, user_agents.get(fetch["run_id"]), summary, captures)
             if on_progress is not None:
                 on_progress(summary.fetches)
     return summary
+
+
+def export_wacz(
+    archive: Archive, out: Path, *, runs: list[int] | None = None, sites: list[str] | None = None
+) -> WarcSummary:
+    """The same export as :func:`export_warc`, as a WACZ with pages.jsonl (nianbao/waczfile.py)."""
+    where, params = _fetch_filter(runs, sites)
+    return write_wacz(
+        out,
+        lambda warc: export_warc(archive, warc, runs=runs, sites=sites),
+        lambda: wacz_pages(archive, where, params),
+        title="nianbao: 政府信息公开工作年度报告",
+        description="Government information-disclosure annual reports as nianbao archived them",
+    )
+
+
+def _warcinfo(archive: Archive, where: str, params: list[Any]) -> dict[str, str]:
+    """Who made the captures: the operators' contacts and User-Agents of the runs exported."""
+    from nianbao import __version__
+
+    runs = list(
+        archive.db.query(
+            "SELECT DISTINCT r.user_agent, r.contact FROM crawl_runs r "
+            f"WHERE r.id IN (SELECT run_id FROM fetches {where}) ORDER BY r.id",
+            params,
+        )
+    )
+    info = {
+        "software": f"nianbao/{__version__}",
+        "format": "WARC File Format 1.0",
+        "description": "nianbao archive export: per fetch a response (a revisit for a 304 answered "
+        "from the archive), a reconstructed request and a metadata record (application/json provenance)",
+    }
+    contacts = sorted({r["contact"] for r in runs if r["contact"]})
+    agents = list(dict.fromkeys(r["user_agent"] for r in runs if r["user_agent"]))
+    if contacts:
+        info["operator"] = _clean(", ".join(contacts))
+    if agents:
+        info["http-header-user-agent"] = _clean(" | ".join(agents))
+    return info
 
 
 def _fetch_filter(runs: list[int] | None, sites: list[str] | None) -> tuple[str, list[Any]]:
@@ -396,23 +439,52 @@ def _json_record(writer: WARCWriter, uri: str, body: dict[str, Any], **warc_head
     )
 
 
+@dataclass(frozen=True)
+class Capture:
+    """A full response record written for some bytes: what a revisit refers to."""
+
+    record_id: str
+    uri: str
+    date: str
+    payload_digest: str
+    headers: dict[str, str]
+
+
 def _write_fetch(
-    writer: WARCWriter, archive: Archive, fetch: dict[str, Any], user_agent: str | None, summary: WarcSummary
+    writer: WARCWriter,
+    archive: Archive,
+    fetch: dict[str, Any],
+    user_agent: str | None,
+    summary: WarcSummary,
+    captures: dict[str, Capture],
 ) -> None:
     target = fetch["final_url"] or fetch["url"]
     date = warc_date(fetch["fetched_at"])
-    with _stored_body(archive, fetch, summary) as (body, size):
-        response = writer.create_warc_record(
-            target,
-            "response",
-            payload=body,
-            length=size,
-            http_headers=_response_headers(fetch, size),
-            warc_headers_dict={"WARC-Date": date},
-        )
+    if fetch["status"] == 304 and fetch["sha256"]:
+        response = _revisit(writer, archive, fetch, target, date, captures.get(fetch["sha256"]))
         writer.write_record(response)
+    else:
+        with _stored_body(archive, fetch, summary) as (body, size):
+            response = writer.create_warc_record(
+                target,
+                "response",
+                payload=body,
+                length=size,
+                http_headers=_response_headers(fetch, size),
+                warc_headers_dict={"WARC-Date": date},
+            )
+            writer.write_record(response)
+        summary.bytes += size
+        digest = response.rec_headers.get_header("WARC-Payload-Digest")
+        if fetch["sha256"] and fetch["status"] == 200 and size and digest:
+            captures[fetch["sha256"]] = Capture(
+                response.rec_headers.get_header("WARC-Record-ID"),
+                target,
+                date,
+                digest,
+                json.loads(fetch["headers"] or "{}"),
+            )
     summary.fetches += 1
-    summary.bytes += size
     response_id = response.rec_headers.get_header("WARC-Record-ID")
     if (fetch["method"] or "GET").upper() in ("GET", "HEAD"):  # a POST body is not kept
         request = writer.create_warc_record(
@@ -433,6 +505,66 @@ def _write_fetch(
             **{"WARC-Date": date, "WARC-Concurrent-To": response_id},
         )
     )
+
+
+def _revisit(
+    writer: WARCWriter,
+    archive: Archive,
+    fetch: dict[str, Any],
+    target: str,
+    date: str,
+    capture: Capture | None,
+) -> Any:
+    """A 304 answered from the archive as a ``revisit`` record (identical payload digest)
+    pointing at the earlier capture of the same bytes, so replay tools (pywb) show the page,
+    not an empty 304. Its HTTP headers are the capture's, updated by the 304's (RFC 9111
+    §4.3.4), with status 200 and the stored length: what the client had in the end."""
+    capture = capture or _earlier_capture(archive, fetch)
+    stored = json.loads(fetch["headers"] or "{}")
+    update = {k: v for k, v in stored.items() if k.lower() not in _ENTITY_HEADERS}
+    merged = {**(capture.headers if capture else {}), **update}
+    size = int(archive.db["files"].get(fetch["sha256"])["size"]) if capture else 0
+    http = _response_headers({"status": 200, "headers": json.dumps(merged)}, size)
+    warc_headers = {"WARC-Date": date}
+    if capture is None:  # the bytes are archived, but under no capture this WARC can name
+        return writer.create_warc_record(target, "revisit", http_headers=http, warc_headers_dict=warc_headers)
+    if capture.record_id:
+        warc_headers["WARC-Refers-To"] = capture.record_id
+    return writer.create_revisit_record(
+        target,
+        capture.payload_digest,
+        capture.uri,
+        capture.date,
+        http_headers=http,
+        warc_headers_dict=warc_headers,
+    )
+
+
+# Describe the stored bytes: a 304 does not change them (the body is the capture's).
+_ENTITY_HEADERS = {"content-encoding", "content-length", "content-type", "transfer-encoding"}
+
+
+def _earlier_capture(archive: Archive, fetch: dict[str, Any]) -> Capture | None:
+    """The latest full capture of the fetch's bytes before it, outside this export (another
+    run or site was selected): named by URI, date and digest only."""
+    row = archive.db.execute(
+        "SELECT coalesce(final_url, url), fetched_at, headers FROM fetches "
+        "WHERE sha256 = ? AND status = 200 AND id < ? ORDER BY id DESC LIMIT 1",
+        [fetch["sha256"], fetch["id"]],
+    ).fetchone()
+    path = archive.store.path(fetch["sha256"])
+    if row is None or not path.exists():
+        return None
+    return Capture("", row[0], warc_date(row[1]), payload_digest(path), json.loads(row[2] or "{}"))
+
+
+def payload_digest(path: Path) -> str:
+    """The WARC-Payload-Digest warcio writes for these bytes (sha1, base32)."""
+    sha1 = hashlib.sha1()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            sha1.update(chunk)
+    return "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
 
 
 @contextmanager

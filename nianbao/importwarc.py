@@ -47,6 +47,7 @@ from archive.lock import RunLock
 from crawler.filenames import content_disposition_filename, url_filename
 from crawler.links import Link, extract_links
 from nianbao.export import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS, METADATA_VERSION, SITES_URI
+from nianbao.waczfile import WaczError, is_wacz, warcs_inside
 from parsers.formats.html import decode_html
 from parsers.formats.html import sniff as looks_like_html
 from parsers.titles import is_report_title, normalize
@@ -63,7 +64,7 @@ PAGE_ROLES = ("home", "section", "listing", "report", "page")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("import-warc", help="import WARC files (ours or other crawlers')")
-    parser.add_argument("files", nargs="+", metavar="FILE", help="WARC files (.warc or .warc.gz)")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="WARC or WACZ files (.warc[.gz], .wacz)")
     parser.add_argument("--data-dir", default="data", help="archive directory (default ./data)")
     parser.add_argument("--site", help="site name for every fetch (default: ours, else the host name)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only problems")
@@ -107,7 +108,10 @@ def import_warcs(archive: Archive, paths: list[Path], *, site: str | None = None
     run_id = archive.start_run("import", mode="warc")
     importer = _Importer(archive, run_id, site)
     for path in paths:
-        importer.read_file(path)
+        if is_wacz(path):
+            _read_wacz(importer, path)
+        else:
+            importer.read_file(path)
     sites = importer.finish()
     summary = parse_archive(archive, run_id=run_id, only_new=True, sites=sites or None)
     stats: dict[str, Any] = {
@@ -125,6 +129,16 @@ def import_warcs(archive: Archive, paths: list[Path], *, site: str | None = None
     set_run_sites(archive, run_id, sites)
     archive.finish_run(run_id, exit_code=exit_code, stats=stats)
     return ImportResult(run_id=run_id, exit_code=exit_code, stats=stats)
+
+
+def _read_wacz(importer: _Importer, path: Path) -> None:
+    """Each WARC of a WACZ, read as if given on its own; an unreadable WACZ is a problem."""
+    try:
+        with warcs_inside(path) as warcs:
+            for warc in warcs:
+                importer.read_file(warc)
+    except WaczError as exc:
+        importer.archive.add_problem("import", str(exc), run_id=importer.run_id, site=importer.site)
 
 
 # -- reading records ---------------------------------------------------------------------------

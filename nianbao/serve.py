@@ -4,16 +4,17 @@ Builds Datasette's metadata in Python — title, source, licence note, a descrip
 every table and column (the hand-written ones below, plus the ``-- comments`` of the
 schema migrations), units, label columns so foreign keys show as named links — and the
 canned queries (reports by region and year, failing checks, one agency's requests year
-over year, Chinese full-text search); then starts Datasette on ``127.0.0.1`` with the
-nianbao plugin (nianbao/datasette_plugin.py) for the search functions.
+over year, Chinese full-text search, charts from nianbao/charts.py), facets on who, where
+and when; then starts Datasette on ``127.0.0.1`` with the nianbao plugin
+(nianbao/datasette_plugin.py) for search, file downloads, chart specs and health.
 
 Before serving it refreshes the search index (archive/fts.py), so the search is right
 even if the index was not refreshed after the last parse.
 
 >>> "search" in canned_queries()
 True
->>> sorted(schema_comments()["crawl_runs"])[:2]
-['command', 'mode']
+>>> sorted(schema_comments()["crawl_runs"])[:3]
+['command', 'contact', 'mode']
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ import sqlite_utils
 from archive.db import open_db
 from archive.fts import SEARCH_SQL, refresh_search_index
 from archive.schema import MIGRATIONS
+from nianbao.charts import chart_queries
 
 DB_FILE = "nianbao.db"
+METRIC_KEYS = "metric_keys"  # the metric dictionary: key, label_zh, label_en, … (parsers/metrics)
 UNDOCUMENTED = "(not documented yet)"
 
 TITLE = "nianbao 年报: 政府信息公开工作年度报告"
@@ -60,6 +63,7 @@ TABLES: dict[str, str] = {
     "files": "Every distinct file fetched, stored once under its SHA-256 (content-addressed).",
     "fetches": "Every HTTP exchange: URL, status, headers, timing, and the file it returned.",
     "problems": "What went wrong, by run and stage (config, fetch, archive, parse, report).",
+    "scrapy_stats": "Scrapy's own stats of each run and site (requests, responses, finish reason…).",
     "documents": "What the format parsers made of each file (text layer, OCR, conversion…).",
     "reports": "One row per annual report found: who, where, which year, which template era.",
     "report_files": "The files a report is made of: its page and its attachments.",
@@ -97,6 +101,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "exit_code": "The command's exit status (0 ok, 1 problems, 2 could not start)",
         "sites": "Sites the run was limited to",
         "user_agent": "User-Agent header sent",
+        "contact": "The operator's contact sent in the User-Agent (live crawls)",
         "nianbao_version": "nianbao version that ran",
         "stats": "Counters of the run",
     },
@@ -201,6 +206,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "parser": "Parser name",
         "parser_version": "Parser version",
     },
+    "scrapy_stats": {
+        "run_id": "The run",
+        "site": "The site",
+        "stats": "Scrapy's stats collector when the site's spider closed (JSON)",
+    },
     "report_files": {
         "report_id": "The report",
         "sha256": "The file",
@@ -292,9 +302,12 @@ SORT = {
     "problems": {"sort_desc": "id"},
 }
 
+# Facets a researcher filters by without SQL: where, which level, which year and template
+# era, and who (the agency).
+_WHO_WHERE_WHEN = ["region", "region_level", "year", "era", "agency"]
 FACETS = {
-    "reports": ["era", "year", "region_level", "is_report"],
-    "report_summary": ["era", "year", "region_level"],
+    "reports": [*_WHO_WHERE_WHEN, "is_report"],
+    "report_summary": _WHO_WHERE_WHEN,
     "checks": ["passed", "rule"],
     "metrics": ["confidence"],
     "problems": ["stage", "site"],
@@ -333,7 +346,18 @@ def _agency_requests_sql() -> str:
     )
 
 
-def canned_queries() -> dict[str, dict[str, Any]]:
+def canned_queries(*, metric_labels: bool = False) -> dict[str, dict[str, Any]]:
+    """The canned queries, their SQL folded away (``hide_sql``): a form is all one sees.
+    With ``metric_labels`` (a ``metric_keys`` table exists) queries name keys in Chinese."""
+    queries = {**_table_queries(), **chart_queries()}
+    if metric_labels:
+        queries["report_figures"] = _report_figures_query()
+    for query in queries.values():
+        query["hide_sql"] = True
+    return queries
+
+
+def _table_queries() -> dict[str, dict[str, Any]]:
     return {
         "search": {
             "title": "Search report titles and texts (全文检索)",
@@ -390,6 +414,20 @@ def canned_queries() -> dict[str, dict[str, Any]]:
     }
 
 
+def _report_figures_query() -> dict[str, Any]:
+    return {
+        "title": "一份报告的数字 The figures of one report, labelled",
+        "description": "Every figure of the report given, with its label as printed in the form "
+        "(metric_keys) and where it was read.",
+        "sql": (
+            f"SELECT k.label_zh AS 项目, m.value AS 数值, m.unit AS 单位, m.key, m.raw, m.page, m.sha256\n"
+            f"FROM metrics m LEFT JOIN {METRIC_KEYS} k ON k.key = m.key\n"
+            "WHERE m.report_id = :report_id\n"
+            "ORDER BY m.id"
+        ),
+    }
+
+
 # -- metadata -----------------------------------------------------------------------------
 def schema_comments() -> dict[str, dict[str, str]]:
     """``-- comments`` on column lines of the migrations, by table and column."""
@@ -409,19 +447,17 @@ def schema_comments() -> dict[str, dict[str, str]]:
 
 
 def _describe(table: str, column: str, comments: dict[str, dict[str, str]]) -> str:
-    doc = COLUMNS.get(table, {}).get(column)
-    comment = comments.get(table, {}).get(column)
-    if doc and comment and comment not in doc:
-        return f"{doc} ({comment})"
-    return doc or comment or UNDOCUMENTED
+    """One description per column: the hand-written one, else the schema's comment."""
+    return COLUMNS.get(table, {}).get(column) or comments.get(table, {}).get(column) or UNDOCUMENTED
 
 
 def build_metadata(db: sqlite_utils.Database) -> dict[str, Any]:
     """Datasette metadata for this database (its tables and views as they are now)."""
     comments = schema_comments()
     tables: dict[str, dict[str, Any]] = {}
+    has_metric_keys = METRIC_KEYS in db.table_names()
     for name in [*db.table_names(), *db.view_names()]:
-        if name.startswith("report_search") or name.startswith("sqlite_"):
+        if name.startswith(("report_search", "reports_fts", "sqlite_")):
             continue
         columns = [c.name for c in db[name].columns]
         meta: dict[str, Any] = {
@@ -433,16 +469,32 @@ def build_metadata(db: sqlite_utils.Database) -> dict[str, Any]:
                 meta[key] = table_config[name]
         meta.update(SORT.get(name, {}))
         tables[name] = meta
-    # The search index and its bookkeeping: reached through the search query instead
-    # (Datasette also hides the tables whose names start with a hidden table's name).
-    tables["report_search"] = {"hidden": True}
+    # ?_search= on reports (and sqlite-utils search) use the bigram index, archive/fts.py
+    tables["reports"].update({"fts_table": "reports_fts", "fts_pk": "rowid"})
+    if has_metric_keys:
+        tables[METRIC_KEYS]["facets"] = ["form_table", "era"]
+        tables["metrics"]["facets"] = ["key", *tables["metrics"].get("facets", [])]
+    # The index's bookkeeping: reached through search instead.
+    for hidden in ("report_search_docs", "report_search_queue"):
+        tables[hidden] = {"hidden": True}
     return {
         "title": TITLE,
         "description": DESCRIPTION,
         "source": SOURCE,
         "license": LICENSE,
-        "databases": {Path(DB_FILE).stem: {"tables": tables, "queries": canned_queries()}},
+        "databases": {
+            Path(DB_FILE).stem: {
+                "tables": tables,
+                "queries": canned_queries(metric_labels=has_metric_keys),
+            }
+        },
+        "plugins": {"nianbao": {"metric_labels": metric_labels(db) if has_metric_keys else {}}},
     }
+
+
+def metric_labels(db: sqlite_utils.Database) -> dict[str, str]:
+    """key → Chinese label from ``metric_keys`` (the metric dictionary, when present)."""
+    return {row["key"]: row["label_zh"] for row in db.query(f"SELECT key, label_zh FROM {METRIC_KEYS}")}
 
 
 # -- serving ------------------------------------------------------------------------------

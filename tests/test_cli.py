@@ -35,14 +35,30 @@ def test_a_bad_sites_file_stops_the_run_before_anything_is_fetched(tmp_path: Pat
     ("args", "message"),
     [
         (["crawl", "-s", "NODELAY"], "-s expects NAME=VALUE"),
-        (["crawl", "--site", "atlantis"], "unknown site(s): atlantis"),
+        (["crawl", "--sites", "sites.yaml", "--site", "atlantis"], "unknown site(s): atlantis"),
         (["crawl", "--replay", "no-such.warc.gz"], "cassette not found: no-such.warc.gz"),
+        (["crawl"], "no sites file: give --sites FILE"),
+        (["crawl", "--sites", "sites.yaml", "--contact", "call me"], "neither an http(s) URL nor an e-mail"),
+        (["reparse", "--since", "yesterday"], "argument --since: not an ISO date (YYYY-MM-DD): 'yesterday'"),
+        (["reparse", "--format", "foo"], "argument --format: unknown format 'foo'"),
+        (["reparse", "--workers", "0"], "argument --workers: not a positive whole number"),
+        (["status", "--colour"], "unrecognized arguments: --colour"),
     ],
 )
 def test_unusable_arguments_exit_2_with_a_reason(tmp_path: Path, args: list[str], message: str) -> None:
     result = run_cli(*args, "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2
-    assert message in result.stdout
+    output = (result.stdout + result.stderr).strip()
+    assert message in output
+    assert len(output.splitlines()) == 1, output  # one line: the reason, not a usage screen
+    assert not (tmp_path / "d" / "nianbao.db").exists()  # nothing was started
+
+
+def test_version() -> None:
+    from nianbao import __version__
+
+    result = run_cli("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"nianbao {__version__}")
 
 
 def test_status_and_verify_need_an_archive(tmp_path: Path) -> None:

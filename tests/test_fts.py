@@ -9,6 +9,9 @@ they contain was read off the files themselves (grep), e.g. 行政复议 occurs 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,7 +130,7 @@ def test_index_follows_reparse_and_deletion() -> None:
     assert fts.refresh_search_index(db) == 1
     assert _found(db, "公开") == []
     assert db.execute("SELECT count(*) FROM report_search_docs").fetchone()[0] == 1
-    db.execute("INSERT INTO report_search (report_search, rank) VALUES ('integrity-check', 0)")
+    assert db.execute("SELECT count(*) FROM reports_fts_docsize").fetchone()[0] == 1
 
 
 def test_a_title_change_is_reindexed() -> None:
@@ -171,3 +174,26 @@ def test_reports_that_existed_before_migration_3_are_queued(tmp_path) -> None:
     db = open_db(str(path))
     assert fts.refresh_search_index(db) == 1
     assert _found(db, "行政复议") == ["old"]
+
+
+def test_sqlite_utils_and_vacuum_use_the_same_index(tmp_path: Path) -> None:
+    """``reports_fts`` follows sqlite-utils' conventions: its search finds a two-character
+    term; after rowids move (a report deleted and another re-added, then VACUUM), the
+    index follows the reports, not the old rowids."""
+    path = tmp_path / "n.db"
+    db = open_db(str(path))
+    for rid in ("a", "b", "c"):
+        replace_report(db, _record(rid, (SEEDS / "000.expected.txt").read_text() if rid == "b" else "无"))
+    fts.refresh_search_index(db)
+    delete_reports(db, ["a"])
+    db.execute("VACUUM")
+    replace_report(db, _record("d", "依申请公开"))
+    fts.refresh_search_index(db)
+    assert db["reports"].detect_fts() == "reports_fts"
+    assert sorted(r["id"] for r in db["reports"].search("公开")) == ["b", "d"]
+    assert set(_found(db, "行政复议")) == {"b"}
+    db.conn.close()
+    cli = Path(sys.executable).with_name("sqlite-utils")
+    out = subprocess.run([cli, "search", path, "reports", "公开", "-c", "id"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert {row["id"] for row in json.loads(out.stdout)} == {"b", "d"}

@@ -70,8 +70,12 @@ def test_reparse_filters_and_reports_what_changed(demo: Path, tmp_path: Path) ->
     with db:
         db.execute("UPDATE metrics SET value = value + 1 WHERE report_id = ? AND key = ?", [victim, key])
         db.execute("UPDATE reports SET title = 'stale' WHERE id = ?", [victim])
-    only_html = run_cli("reparse", "--data-dir", str(tmp_path / "d"), "--format", "nosuchformat")
-    assert "reparsed 0 reports" in only_html.stdout
+    unknown = run_cli("reparse", "--data-dir", str(tmp_path / "d"), "--format", "nosuchformat")
+    assert unknown.returncode == 2 and "unknown format 'nosuchformat'" in unknown.stderr  # refused
+    formats = {row[0] for row in db.execute("SELECT format FROM documents")}
+    assert "zip" not in formats  # the demo has no ZIP: a filter that matches nothing
+    only_zip = run_cli("reparse", "--data-dir", str(tmp_path / "d"), "--format", "zip")
+    assert "reparsed 0 reports" in only_zip.stdout
     full = run_cli("reparse", "--data-dir", str(tmp_path / "d"))
     assert "0 reports added, 0 removed, 1 changed (1 metric values differ)" in full.stdout, full.stdout
     assert db.execute("SELECT title FROM reports WHERE id = ?", [victim]).fetchone()[0] != "stale"

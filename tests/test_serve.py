@@ -9,17 +9,24 @@ in seeds 000–003 (the weihai, huancui, lingwu and qufu portals of tests/mockpo
 
 from __future__ import annotations
 
+import hashlib
+import http.client
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from archive.db import open_db
+from archive.derived import ensure_metric_keys
 from nianbao.serve import UNDOCUMENTED, build_metadata, canned_queries
 from tests.helpers import ROOT, run_cli
 
@@ -42,14 +49,20 @@ def test_metadata_describes_every_table_and_column() -> None:
     db = open_db(":memory:")
     meta = build_metadata(db)
     tables = meta["databases"]["nianbao"]["tables"]
-    visible = [t for t in [*db.table_names(), *db.view_names()] if not t.startswith("report_search")]
+    hidden = ("report_search", "reports_fts")
+    visible = [t for t in [*db.table_names(), *db.view_names()] if not t.startswith(hidden)]
     for name in visible:
         assert tables[name]["description"] != UNDOCUMENTED, f"describe table {name} in nianbao/serve.py"
         for column in db[name].columns:
             description = tables[name]["columns"].get(column.name, UNDOCUMENTED)
             assert description != UNDOCUMENTED, f"describe {name}.{column.name} in nianbao/serve.py"
-    assert tables["report_search"]["hidden"] is True
-    assert "report_search_docs" not in tables
+    assert tables["report_search_docs"] == tables["report_search_queue"] == {"hidden": True}
+    assert "reports_fts" not in tables
+    assert tables["reports"]["fts_table"] == "reports_fts"
+    for name in ("reports", "report_summary"):
+        assert {"region", "region_level", "year", "era", "agency"} <= set(tables[name]["facets"])
+    # one description per column: a hand-written one is not followed by the schema's comment
+    assert tables["reports"]["columns"]["year"] == "Year reported on"
     assert {"title", "description", "source", "license"} <= meta.keys()
     assert tables["reports"]["label_column"] == "title"
     assert tables["fetches"]["units"]["duration_ms"] == "ms"
@@ -61,6 +74,8 @@ def test_canned_queries_cover_the_brief() -> None:
     assert "nianbao_fts_query(:q)" in queries["search"]["sql"]
     assert "c.passed = 0" in queries["failing_checks"]["sql"]
     assert "'requests.new.total'" in queries["agency_requests"]["sql"]
+    assert all(q["hide_sql"] for q in queries.values())  # a form, not twenty lines of SQL
+    assert {"requests_per_year", "application_outcomes", "reviews_and_lawsuits"} <= queries.keys()
 
 
 def _report(db, rid: str, era: str) -> None:
@@ -71,6 +86,7 @@ def _report(db, rid: str, era: str) -> None:
 
 
 def _metric(db, rid: str, key: str, value: float | None, confidence: str = "high") -> None:
+    ensure_metric_keys(db, [key])  # metrics.key references the metric dictionary
     db.execute(
         "INSERT INTO metrics (report_id, key, value, confidence) VALUES (?, ?, ?, ?)",
         [rid, key, value, confidence],
@@ -126,7 +142,24 @@ def demo_dir(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("serve") / "data"
     result = run_cli("crawl", "--replay", "cassettes/demo.warc.gz", "--data-dir", str(data), "-q")
     assert result.returncode in (0, 1), result.stdout + result.stderr
+    _with_metric_dictionary(data / "nianbao.db")
     return data
+
+
+def _with_metric_dictionary(db_path: Path) -> None:
+    """The metric dictionary as parsers/metrics loads it (``metric_keys``: key, label_zh,
+    label_en); where this branch does not have it yet, a stand-in holding two labels."""
+    with sqlite3.connect(db_path) as conn:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'metric_keys'").fetchone():
+            return
+        conn.execute("CREATE TABLE metric_keys (key TEXT PRIMARY KEY, label_zh TEXT, label_en TEXT)")
+        conn.executemany(
+            "INSERT INTO metric_keys VALUES (?, ?, ?)",
+            [
+                ("legacy.requests.received", "收到申请数", "requests received"),
+                ("requests.new.total", "本年新收政府信息公开申请数量", "new requests"),
+            ],
+        )
 
 
 def _free_port() -> int:
@@ -136,9 +169,13 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> int:
+    return _fetch(url)[0]
+
+
+def _fetch(url: str) -> tuple[int, dict[str, str], bytes]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
-    with opener.open(url, timeout=5) as response:
-        return response.status
+    with opener.open(url, timeout=10) as response:
+        return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +204,11 @@ def server(demo_dir: Path, tmp_path_factory):
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # never leave a server behind
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +277,93 @@ def test_serve_cannot_start_without_an_archive_or_a_port(tmp_path: Path, demo_di
         result = run_cli("serve", "--data-dir", str(demo_dir), "--port", port, timeout=60)
     assert result.returncode == 2
     assert "cannot listen" in result.stderr
+
+
+# -- datasette for people who do not write SQL --------------------------------------------
+def test_facets_and_folded_descriptions(server: str, page) -> None:
+    page.goto(f"{server}/nianbao/reports")
+    facets = {f.get_attribute("data-column") for f in page.locator(".facet-info").all()}
+    assert {"region", "region_level", "year", "era", "agency"} <= facets
+    assert page.locator("details > summary", has_text="Column descriptions").count() == 1
+    assert not page.locator("dl.column-descriptions").is_visible()  # folded until asked for
+    page.goto(f"{server}/nianbao/failing_checks")
+    assert not page.locator("textarea#sql-editor").count()  # the SQL is folded away
+
+
+@pytest.mark.parametrize(("query", "sites"), [("公开", ALL_SITES), ("行政复议", ALL_SITES - {"liaocheng"})])
+def test_datasette_search_box_uses_the_bigram_index(server: str, page, query: str, sites: set[str]) -> None:
+    page.goto(f"{server}/nianbao/reports")
+    page.fill("input#_search", query)
+    page.locator("input#_search").press("Enter")
+    page.wait_for_load_state()
+    assert "_search=" in page.url
+    assert {cell.split("\xa0")[-1] for cell in _column(page, "site")} == sites  # label + name
+
+
+def test_chinese_labels_beside_metric_keys(server: str, demo_dir: Path, page) -> None:
+    with sqlite3.connect(demo_dir / "nianbao.db") as conn:
+        key, label = conn.execute(
+            "SELECT k.key, k.label_zh FROM metric_keys k JOIN metrics m ON m.key = k.key LIMIT 1"
+        ).fetchone()
+    page.goto(f"{server}/nianbao/metrics?key={key}")
+    cells = _column(page, "key")
+    assert cells and all(label in cell for cell in cells)
+
+
+def test_every_report_links_to_its_archived_bytes(server: str, demo_dir: Path, page) -> None:
+    page.goto(f"{server}/nianbao/reports")
+    links = page.locator("td.col-sha256 a.nianbao-download")
+    assert links.count() == len(_column(page, "id")) == 5
+    with sqlite3.connect(demo_dir / "nianbao.db") as conn:
+        rows = conn.execute(
+            "SELECT f.sha256, f.media_type, x.filename FROM files f JOIN fetches x ON x.sha256 = f.sha256 "
+            "WHERE x.role = 'attachment' AND x.filename IS NOT NULL"
+        ).fetchall()
+    assert rows
+    for sha256, media_type, filename in rows:
+        href = f"{server}/-/nianbao/files/{sha256}"
+        status, headers, body = _fetch(href)
+        assert status == 200 and hashlib.sha256(body).hexdigest() == sha256
+        assert headers["content-type"].startswith(media_type)
+        assert urllib.parse.quote(filename, safe="") in headers["content-disposition"]
+        assert headers["content-disposition"].startswith("attachment;")
+
+
+@pytest.mark.parametrize(
+    "path", ["../../nianbao.db", "..%2F..%2F..%2Fnianbao.db", "0" * 63, "g" * 64, "0" * 64, "0" * 64 + "/"]
+)
+def test_the_file_route_serves_archived_objects_only(server: str, path: str) -> None:
+    """The path is sent as written (no client-side normalisation), redirects not followed."""
+    host, port = server.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", f"/-/nianbao/files/{path}")
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    assert response.status != 200, body[:100]
+    assert b"SQLite format 3" not in body
+
+
+def test_a_chart_spec_is_served_and_drawn(server: str, page) -> None:
+    status, _, body = _fetch(f"{server}/-/nianbao/charts/requests_per_year.json?agency=%E5%A8%81%E6%B5%B7")
+    assert status == 200
+    spec = json.loads(body)
+    assert "vega-lite" in spec["$schema"]
+    _, _, data = _fetch(server + spec["data"]["url"])
+    rows = json.loads(data)
+    assert rows and {row["类别"] for row in rows} == {"收到申请数", "办结申请数"}
+    assert {row["年度"] for row in rows} == {2017, 2019}  # 威海市 (2017) and its 环翠区 (2019)
+    page.goto(f"{server}/nianbao/requests_per_year")
+    page.locator("a", has_text="Show the chart").click()
+    page.wait_for_selector("svg.marks, canvas.marks", timeout=15000)
+
+
+def test_health_json_for_monitors(server: str) -> None:
+    status, headers, body = _fetch(f"{server}/-/nianbao-health.json")
+    report = json.loads(body)
+    assert status == 200 and headers["content-type"].startswith("application/json")
+    assert report["ok"] is True
+    assert {s["name"] for s in report["sites"]} == ALL_SITES
+    assert report["last_crawl"]["exit_code"] == 0

@@ -46,3 +46,22 @@ def test_allowed_domains_default_to_the_start_hosts_and_selection_names_unknown_
     assert sites[0].allowed_domains == ["www.a.test", "xxgk.a.test"]
     with pytest.raises(SiteConfigError, match="unknown site\\(s\\): nope"):
         select_sites(sites, ["nope"])
+
+
+def test_every_error_of_the_file_is_reported_at_once() -> None:
+    text = (
+        "- {name: Bad Name, start_urls: [http://a.test/]}\n"
+        "- {name: ok, start_urls: [http://b.test/]}\n"
+        "- {name: two, start_urls: [ftp://c.test/], render: sometimes}\n"
+        "- {name: ok, start_urls: [http://d.test/]}\n"
+    )
+    with pytest.raises(SiteConfigError) as error:
+        parse_sites(text, source="mine.yaml")
+    lines = str(error.value).splitlines()
+    assert lines[0] == "mine.yaml: 4 errors:"
+    assert [line.strip() for line in lines[1:]] == [
+        "site 'Bad Name': field 'name': must be a slug of a-z, 0-9, '-' or '_'",
+        "site 'two': field 'start_urls': not an http(s) URL: 'ftp://c.test/'",
+        "site 'two': field 'render': must be one of auto, always, never",
+        "site 'ok': field 'name': duplicated",
+    ]

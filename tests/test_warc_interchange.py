@@ -366,12 +366,21 @@ def test_a_revalidated_fetch_round_trips_and_run_selects(tmp_path: Path) -> None
     warc = tmp_path / "all.warc"
     export_warc(source, warc)
     with warc.open("rb") as stream:
-        statuses = [
-            (int(r.http_headers.get_statuscode()), r.content_stream().read())
+        records = [
+            (r.rec_type, r.rec_headers, int(r.http_headers.get_statuscode()), r.content_stream().read())
             for r in ArchiveIterator(stream)
-            if r.rec_type == "response"
+            if r.rec_type in ("response", "revisit")
         ]
-    assert statuses == [(200, body), (304, b"")]
+    # The 304 is a revisit of the first capture (not a bodiless 304 a replay would show as
+    # an empty page): same payload digest, pointing at it by record id, URI and date.
+    (kind, first, status, content), (revisit_kind, revisit, revisit_status, _) = records
+    assert (kind, status, content) == ("response", 200, body)
+    assert (revisit_kind, revisit_status) == ("revisit", 200)
+    assert revisit.get_header("WARC-Profile").endswith("/revisit/identical-payload-digest")
+    assert revisit.get_header("WARC-Refers-To") == first.get_header("WARC-Record-ID")
+    assert revisit.get_header("WARC-Refers-To-Target-URI") == url
+    assert revisit.get_header("WARC-Refers-To-Date") == first.get_header("WARC-Date")
+    assert revisit.get_header("WARC-Payload-Digest") == first.get_header("WARC-Payload-Digest")
 
     target = Archive(tmp_path / "target", fsync=False)
     import_warcs(target, [warc])

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.http import Response, TextResponse
 
+from crawler.items import ReportItem, report_item, site_name
 from crawler.links import Link, extract_links, is_attachment_url
 from crawler.platforms import platform_for
 from crawler.render import render_meta
@@ -46,7 +47,8 @@ class AnnualReportsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnnualReportsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.site = spider._resolve_site(crawler.settings.get("NIANBAO_SITES_FILE"))
+        sites_file = getattr(spider, "sites_file", None) or crawler.settings.get("NIANBAO_SITES_FILE")
+        spider.site = spider._resolve_site(sites_file)  # -a sites_file=FILE or -s NIANBAO_SITES_FILE
         spider.allowed_domains = list(spider.site.allowed_domains)
         return spider
 
@@ -108,16 +110,17 @@ class AnnualReportsSpider(Spider):
             else:
                 yield self._follow(response, page, "listing", self.parse_listing, paged=True)
 
-    def parse_report(self, response: Response) -> Iterator[Request]:
-        """A report's article page: download every attachment."""
+    def parse_report(self, response: Response) -> Iterator[Request | ReportItem]:
+        """A report's article page: its item, then download every attachment."""
+        yield report_item(response, site_name(self))
         if not isinstance(response, TextResponse):
             return  # the "page" was a file after all; archived as it is
         for link in platform_for(response).attachment_links(response):
             yield self._follow(response, link, "attachment", self.parse_file)
 
-    def parse_file(self, response: Response) -> None:
-        """Attachments need nothing more: the archive middleware has kept them."""
-        return None
+    def parse_file(self, response: Response) -> Iterator[ReportItem]:
+        """Attachments need nothing more than their item: the archive middleware has kept them."""
+        yield report_item(response, site_name(self))
 
     # -- rendering ------------------------------------------------------------------------
     def _or_render(self, response: Response, requests: Iterator[Request]) -> Iterator[Request]:

@@ -584,14 +584,6 @@ def _government_of(place: str, sources: list[Source], region: regions.Region | N
     return place
 
 
-def agency_identity(agency: str | None, region_code: str | None, year: int | None) -> str | None:
-    """The year-over-year grouping key of a stored report (its agency and region code)."""
-    region = regions.lookup(region_code, year=year) if region_code else None
-    if region is None and agency:
-        region = regions.region_of(agency, None, year=year)
-    return regions.agency_key(agency, region)
-
-
 # -- 文号 -------------------------------------------------------------------------------------
 def _parse_doc_number(sources: list[Source]) -> str | None:
     for source in sources:

@@ -1,6 +1,6 @@
 """archive/ stores and remembers: the content-addressed object store and the database."""
 
-from archive.archive import Archive, open_archive
+from archive.archive import DB_NAME, Archive, db_path, open_archive
 from archive.store import ObjectStore
 
-__all__ = ["Archive", "ObjectStore", "open_archive"]
+__all__ = ["DB_NAME", "Archive", "ObjectStore", "db_path", "open_archive"]

@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from archive import Archive, open_archive
+from archive import Archive, db_path, open_archive
 from archive.lock import LockHeld, RunLock
 from crawler.sites import SiteConfigError, load_sites, select_sites
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
@@ -244,7 +244,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 # -- output -----------------------------------------------------------------------------
 def _existing_archive(data_dir: str) -> Archive | None:
-    if not (Path(data_dir) / "nianbao.db").exists():
+    if not db_path(data_dir).exists():
         console.print(f"[red]error:[/red] no archive at {data_dir} (run `nianbao crawl` first)")
         return None
     return open_archive(data_dir)
@@ -317,10 +317,9 @@ def _print_run_summary(archive: Archive, run_id: int, *, quiet: bool = False) ->
     _print_site_runs(archive, run_id)
     _print_totals(archive)
     _print_problems(archive, run_id, limit=20)
-    db_path = archive.data_dir / "nianbao.db"
     console.print(
         f"Browse the result: nianbao serve --data-dir {archive.data_dir}   "
-        f"(or: sqlite-utils tables {db_path} --counts)"
+        f"(or: sqlite-utils tables {db_path(archive.data_dir)} --counts)"
     )
 
 

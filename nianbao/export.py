@@ -45,7 +45,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from archive import Archive, open_archive
+from archive import Archive, db_path, open_archive
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
 
 # The metadata records' JSON says what it is: {"nianbao": METADATA_VERSION, "kind": …}.
@@ -131,7 +131,7 @@ def _error(message: str) -> int:
 
 
 def _existing_archive(data_dir: str) -> Archive | None:
-    if not (Path(data_dir) / "nianbao.db").exists():
+    if not db_path(data_dir).exists():
         return None
     return open_archive(data_dir)
 

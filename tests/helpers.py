@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 
 import yaml
 
+from archive import db_path
 from parsers.document import Block, Document
 from tests.mockportal import MockServer, Site
 
@@ -106,7 +107,7 @@ def crawl_direct(server: MockServer, sites: list[Site], tmp: Path) -> Iterator[C
     """Run ``nianbao crawl`` over ``sites`` as the running ``server`` serves them (no proxy)."""
     sites_file = sites_yaml_for(tmp / "sites.yaml", sites, server.base_url)
     result = run_cli("crawl", "--sites", str(sites_file), "--data-dir", str(tmp / "data"), *FAST)
-    db = sqlite3.connect(tmp / "data" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp / "data"))
     db.row_factory = sqlite3.Row
     try:
         yield Crawl(server, sites, tmp / "data", db, result.returncode, result.stdout + result.stderr)

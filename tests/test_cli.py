@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from archive import db_path
 from tests.helpers import ROOT, run_cli
 
 CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
@@ -57,7 +58,7 @@ def test_verify_names_changed_and_missing_objects(demo_archive: Path, tmp_path: 
 
     copy = tmp_path / "copy"
     shutil.copytree(demo_archive, copy)
-    db = sqlite3.connect(copy / "nianbao.db")
+    db = sqlite3.connect(db_path(copy))
     (_, changed_path), (_, missing_path) = db.execute(
         "SELECT sha256, path FROM files ORDER BY sha256 LIMIT 2"
     ).fetchall()
@@ -78,7 +79,7 @@ def test_reparse_rebuilds_the_same_reports_and_leaves_the_archive_alone(
     shutil.copytree(demo_archive, copy)
 
     def snapshot(table: str, columns: str) -> list[tuple]:
-        db = sqlite3.connect(copy / "nianbao.db")
+        db = sqlite3.connect(db_path(copy))
         return db.execute(f"SELECT {columns} FROM {table} ORDER BY 1, 2").fetchall()
 
     reports = "id, title, agency, year, published, era, url, sha256, fetch_id"

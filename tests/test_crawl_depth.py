@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from archive import db_path
 from bench.portal import PortalPlan, build_portal
 from bench.server import StaticServer
 from tests.helpers import FAST, run_cli
@@ -28,7 +29,7 @@ def _crawl(server: StaticServer, tmp: Path, *settings: str) -> set[str]:
     data = tmp / "data"
     done = run_cli("crawl", "--sites", str(sites), "--data-dir", str(data), *FAST, *settings)
     assert done.returncode == 0, done.stdout + done.stderr
-    db = sqlite3.connect(data / "nianbao.db")
+    db = sqlite3.connect(db_path(data))
     return {urlsplit(url).path for (url,) in db.execute("SELECT url FROM fetches")}
 
 

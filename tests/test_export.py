@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import Archive
+from archive import Archive, db_path
 from nianbao import export
 from tests.helpers import ROOT, run_cli
 
@@ -32,7 +32,7 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _db(data_dir: Path) -> sqlite3.Connection:
-    return sqlite3.connect(data_dir / "nianbao.db")
+    return sqlite3.connect(db_path(data_dir))
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:

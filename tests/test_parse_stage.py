@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import Archive
+from archive import Archive, db_path
 from nianbao.parse import parse_archive
 from tests.helpers import ROOT, run_cli
 
@@ -65,7 +65,7 @@ def test_a_document_over_the_time_limit_is_a_problem_and_the_stage_goes_on(
 
 def test_reparse_filters_and_reports_what_changed(demo: Path, tmp_path: Path) -> None:
     shutil.copytree(demo, tmp_path / "d")
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     victim, key = db.execute("SELECT report_id, key FROM metrics WHERE value IS NOT NULL LIMIT 1").fetchone()
     with db:
         db.execute("UPDATE metrics SET value = value + 1 WHERE report_id = ? AND key = ?", [victim, key])

@@ -13,6 +13,7 @@ import pytest
 from scrapy.http import HtmlResponse
 from warcio.archiveiterator import ArchiveIterator
 
+from archive import db_path
 from crawler.platforms import PLATFORMS
 from crawler.platforms.generic import Generic
 from crawler.platforms.trs import TRS, honest
@@ -250,7 +251,7 @@ def test_bundled_cassette_replays_every_cms_family_offline(tmp_path: Path) -> No
         no_network=can_unshare_network(),
     )
     assert result.returncode in (0, 1), result.stderr
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     for site in sites:
         found = {row[0] for row in db.execute("SELECT url FROM reports WHERE site = ?", [site.name])}
         assert found == {f"http://{site.host}{r.path}" for r in site.expected_reports}, site.name

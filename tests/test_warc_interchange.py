@@ -22,7 +22,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from archive import Archive
+from archive import Archive, db_path
 from crawler.middlewares.cassette import _RawHeaders
 from nianbao.cli import main
 from nianbao.export import export_warc
@@ -63,7 +63,7 @@ def huancui_warcs(demo_archive: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def _rows(data_dir: Path, sql: str) -> list[tuple]:
-    return sqlite3.connect(data_dir / "nianbao.db").execute(sql).fetchall()
+    return sqlite3.connect(db_path(data_dir)).execute(sql).fetchall()
 
 
 def _site(name: str) -> Site:

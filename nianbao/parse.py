@@ -33,7 +33,6 @@ from archive.fts import refresh_search_index
 from parsers import formats
 from parsers.document import Document, ParseError
 from parsers.report import (
-    PARSER_VERSION,
     ReportRecord,
     Source,
     YearEntry,
@@ -41,6 +40,7 @@ from parsers.report import (
     report_id,
     year_over_year_checks,
 )
+from parsers.version import PARSER_VERSION
 
 logger = logging.getLogger(__name__)
 

@@ -53,11 +53,11 @@ from parsers import regions
 from parsers.document import Document
 from parsers.recognize import Verdict, assess, looks_like_organ, printed_title, title_head
 from parsers.titles import is_report_title, normalize, year_in_title
+from parsers.version import PARSER_VERSION
 
 logger = logging.getLogger(__name__)
 
 PARSER_NAME = "nianbao.parsers.report"
-PARSER_VERSION = "0.2.0"
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _CN_DATE = re.compile(

@@ -11,6 +11,7 @@ import pytest
 
 from archive import Archive, db_path
 from nianbao.parse import parse_archive
+from parsers.version import PACKAGE_DIR, PARSER_RELEASE, PARSER_VERSION, source_digest
 from tests.helpers import ROOT, run_cli
 
 
@@ -75,3 +76,27 @@ def test_reparse_filters_and_reports_what_changed(demo: Path, tmp_path: Path) ->
     full = run_cli("reparse", "--data-dir", str(tmp_path / "d"))
     assert "0 reports added, 0 removed, 1 changed (1 metric values differ)" in full.stdout, full.stdout
     assert db.execute("SELECT title FROM reports WHERE id = ?", [victim]).fetchone()[0] != "stale"
+
+
+def test_a_crawl_reparses_exactly_the_reports_of_another_parser_version(demo: Path, tmp_path: Path) -> None:
+    archive = _copy(demo, tmp_path)
+    first = parse_archive(archive, run_id=None)  # what a crawl runs: only what is not up to date
+    assert first.reports == 0 and first.skipped == len(_reports(archive))
+    with archive.db.conn:
+        archive.db.execute(
+            "UPDATE reports SET parser_version = '0.2.0' WHERE id = (SELECT min(id) FROM reports)"
+        )
+    again = parse_archive(archive, run_id=None)
+    assert (again.reports, again.skipped) == (1, first.skipped - 1)
+    assert {row[0] for row in archive.db.execute("SELECT parser_version FROM reports")} == {PARSER_VERSION}
+
+
+def test_the_parser_version_follows_the_parsers_source(tmp_path: Path) -> None:
+    copy = tmp_path / "parsers"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert f"{PARSER_RELEASE}+{source_digest(copy)}" == PARSER_VERSION
+    rule = copy / "titles.py"
+    rule.write_text(rule.read_text(encoding="utf-8") + "\nEXTRA_RULE = 1\n", encoding="utf-8")
+    assert source_digest(copy) != PARSER_VERSION.split("+")[1]
+    (copy / "formats" / "newformat.py").write_text("", encoding="utf-8")
+    assert len({source_digest(copy), PARSER_VERSION.split("+")[1]}) == 2

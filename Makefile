@@ -8,7 +8,7 @@ DATA ?= data
 DEBS := $(shell grep -v '^\s*\#' debian-packages.txt)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup debs demo test lint cassettes fixtures bench clean
+.PHONY: setup debs demo test test-fast lint cassettes fixtures bench clean
 
 setup: $(VENV)/.installed debs
 
@@ -34,9 +34,18 @@ demo: setup
 	@echo
 	@echo "Browse the result:  $(BIN)/nianbao serve --data-dir $(DATA)   (then open http://127.0.0.1:8001)"
 
+## All tests and doctests on TEST_WORKERS cores; test-fast leaves out the slow ones (edit loop).
+## Exit status 5 (pytest collected no tests) is a failure too, with its reason.
+TEST_WORKERS ?= 2
+PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+NO_TESTS = { rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests: check testpaths in pyproject.toml" >&2; exit $$rc; }
+
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(PYTEST) || $(NO_TESTS)
+
+test-fast: setup
+	$(PYTEST) -m "not slow" || $(NO_TESTS)
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,5 +1,6 @@
-"""Shared test helpers: run the real CLI in a subprocess, crawl mock portals with it and check
-what the crawl archived, and compare a parsed Document's text with a seed's expected text."""
+"""Shared test helpers: run the real CLI in a subprocess, run a server in the background and
+always stop it, crawl mock portals with the CLI and check what the crawl archived, and compare a
+parsed Document's text with a seed's expected text."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import hashlib
 import os
 import re
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -47,6 +51,77 @@ def can_unshare_network() -> bool:
         return False
     probe = subprocess.run(["unshare", "--map-root-user", "--net", "true"], capture_output=True)
     return probe.returncode == 0
+
+
+def copy_archive(data_dir: Path, target: Path) -> Path:
+    """Copy a data dir whose database no process is writing (so the copy is consistent)."""
+    shutil.copytree(data_dir, target, ignore=shutil.ignore_patterns(".lock", "frontier"))
+    return target
+
+
+# --------------------------------------------------------------------------- background processes
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def background(
+    command: list[str],
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    stop_signal: int = signal.SIGTERM,
+    grace: float = 10,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (a server) in its own process group, output to ``log``, for the block
+    (``env``: its whole environment; None inherits this one).
+
+    Leaving the block, even by an exception, sends ``stop_signal`` to the whole group, then
+    SIGKILL after ``grace`` seconds, and SIGKILL to whatever of the group is left (a child the
+    command started): nothing outlives the test. ``returncode`` is the command's own answer to
+    ``stop_signal``, unless it had to be killed.
+    """
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield process
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, stop_signal)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_until(
+    ready: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
+    """Poll ``ready()`` until it holds; fail with the log if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            problem = f"exited {process.returncode}"
+        elif time.monotonic() > deadline:
+            problem = f"not ready after {timeout} s"
+        else:
+            time.sleep(0.1)
+            continue
+        raise AssertionError(
+            f"{' '.join(map(str, process.args))}: {problem}\n{log.read_text(errors='replace')}"
+        )
 
 
 def sites_yaml_for(path: Path, sites: list, base_url: Callable[[str], str]) -> Path:

@@ -12,16 +12,6 @@ import pytest
 from archive import db_path
 from tests.helpers import ROOT, run_cli
 
-CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
-
-
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("cli") / "data"
-    result = run_cli("crawl", "--replay", str(CASSETTE), "--data-dir", str(data_dir))
-    assert result.returncode in (0, 1), result.stderr
-    return data_dir
-
 
 def test_a_bad_sites_file_stops_the_run_before_anything_is_fetched(tmp_path: Path) -> None:
     sites = tmp_path / "sites.yaml"

@@ -7,26 +7,14 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from archive import Archive, db_path
 from nianbao.parse import parse_archive
 from parsers.version import PACKAGE_DIR, PARSER_RELEASE, PARSER_VERSION, source_digest
-from tests.helpers import ROOT, run_cli
+from tests.helpers import run_cli
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("parse") / "data"
-    result = run_cli(
-        "crawl", "--replay", str(ROOT / "cassettes" / "demo.warc.gz"), "--data-dir", str(data_dir)
-    )
-    assert result.returncode in (0, 1), result.stderr
-    return data_dir
-
-
-def _copy(demo: Path, tmp_path: Path) -> Archive:
-    shutil.copytree(demo, tmp_path / "d")
+def _copy(demo_archive: Path, tmp_path: Path) -> Archive:
+    shutil.copytree(demo_archive, tmp_path / "d")
     return Archive(tmp_path / "d")
 
 
@@ -36,8 +24,8 @@ def _reports(archive: Archive) -> list[tuple]:
     ).fetchall()
 
 
-def test_parallel_and_inline_parsing_give_the_same_reports(demo: Path, tmp_path: Path) -> None:
-    archive = _copy(demo, tmp_path)
+def test_parallel_and_inline_parsing_give_the_same_reports(demo_archive: Path, tmp_path: Path) -> None:
+    archive = _copy(demo_archive, tmp_path)
     before = _reports(archive)
     metrics = archive.db.execute("SELECT report_id, key, value, raw FROM metrics ORDER BY 1, 2").fetchall()
     parallel = parse_archive(archive, run_id=None, only_new=False, workers=2)
@@ -53,9 +41,9 @@ def test_parallel_and_inline_parsing_give_the_same_reports(demo: Path, tmp_path:
 
 
 def test_a_document_over_the_time_limit_is_a_problem_and_the_stage_goes_on(
-    demo: Path, tmp_path: Path
+    demo_archive: Path, tmp_path: Path
 ) -> None:
-    archive = _copy(demo, tmp_path)
+    archive = _copy(demo_archive, tmp_path)
     summary = parse_archive(archive, run_id=None, only_new=False, workers=2, time_limit=0.0005)
     assert summary.reports == len(_reports(archive))  # every report still has its row
     messages = [row[0] for row in archive.db.execute("SELECT message FROM problems WHERE stage = 'parse'")]
@@ -64,8 +52,8 @@ def test_a_document_over_the_time_limit_is_a_problem_and_the_stage_goes_on(
     assert errors >= 1
 
 
-def test_reparse_filters_and_reports_what_changed(demo: Path, tmp_path: Path) -> None:
-    shutil.copytree(demo, tmp_path / "d")
+def test_reparse_filters_and_reports_what_changed(demo_archive: Path, tmp_path: Path) -> None:
+    shutil.copytree(demo_archive, tmp_path / "d")
     db = sqlite3.connect(db_path(tmp_path / "d"))
     victim, key = db.execute("SELECT report_id, key FROM metrics WHERE value IS NOT NULL LIMIT 1").fetchone()
     with db:
@@ -78,8 +66,10 @@ def test_reparse_filters_and_reports_what_changed(demo: Path, tmp_path: Path) ->
     assert db.execute("SELECT title FROM reports WHERE id = ?", [victim]).fetchone()[0] != "stale"
 
 
-def test_a_crawl_reparses_exactly_the_reports_of_another_parser_version(demo: Path, tmp_path: Path) -> None:
-    archive = _copy(demo, tmp_path)
+def test_a_crawl_reparses_exactly_the_reports_of_another_parser_version(
+    demo_archive: Path, tmp_path: Path
+) -> None:
+    archive = _copy(demo_archive, tmp_path)
     first = parse_archive(archive, run_id=None)  # what a crawl runs: only what is not up to date
     assert first.reports == 0 and first.skipped == len(_reports(archive))
     with archive.db.conn:

@@ -27,20 +27,11 @@ from crawler.middlewares.cassette import _RawHeaders
 from nianbao.cli import main
 from nianbao.export import export_warc
 from nianbao.importwarc import import_warcs
-from tests.helpers import ROOT, run_cli
+from tests.helpers import run_cli
 from tests.mockportal import MockServer
 from tests.mockportal.sites import Site, demo_sites
 
-CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
 WARCIO = Path(sys.executable).parent / "warcio"
-
-
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("warc") / "data"
-    result = run_cli("crawl", "--replay", str(CASSETTE), "--data-dir", str(data_dir), "-q")
-    assert result.returncode in (0, 1), result.stderr
-    return data_dir
 
 
 @pytest.fixture(scope="module")

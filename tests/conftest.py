@@ -1,0 +1,148 @@
+"""What many test modules share: the demo archive built once, and the rules that let the suite
+run in parallel (``pytest -n 2``, as ``make test`` does).
+
+- :func:`demo_archive` replays ``cassettes/demo.warc.gz`` with the real CLI once per test run:
+  the first xdist worker to ask builds it under a file lock, the others reuse it. It is shared,
+  so only read it; :func:`demo_copy` gives a test its own copy to change.
+- Tests that share a module-scoped fixture (a crawl, a server, a browser) are kept on one
+  worker (``--dist loadgroup`` groups), so the fixture is built once; every other test goes
+  wherever a worker is free.
+- Servers and subprocesses a test starts are stopped by the test (see
+  ``tests.helpers.background``); a child process still alive when a worker finishes is
+  killed and reported as an error, so none outlives the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from tests.helpers import ROOT, copy_archive, run_cli
+
+DEMO_CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
+
+
+# --------------------------------------------------------------------------- the demo archive
+
+
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A directory all xdist workers of this run share (the run's own base temp dir)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+def build_once(directory: Path, build: Callable[[Path], dict]) -> dict:
+    """Run ``build(directory)`` once per test run across all workers; it returns a JSON-able
+    result that every caller gets. A failed build is re-raised to every caller, not retried
+    by each of them."""
+    done = directory.with_name(directory.name + ".json")
+    with FileLock(str(directory.with_name(directory.name + ".lock"))):
+        if not done.exists():
+            try:
+                outcome = {"ok": True, "result": build(directory)}
+            except Exception as exc:  # remembered, so the other worker fails the same way
+                outcome = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            done.write_text(json.dumps(outcome), encoding="utf-8")
+        outcome = json.loads(done.read_text(encoding="utf-8"))
+    if not outcome["ok"]:
+        pytest.fail(f"building {directory.name} failed: {outcome['error']}", pytrace=False)
+    return outcome["result"]
+
+
+def _replay_demo(directory: Path) -> dict:
+    data_dir = directory / "data"
+    result = run_cli("crawl", "--replay", str(DEMO_CASSETTE), "--data-dir", str(data_dir), "-q")
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"demo replay exited {result.returncode}: {result.stdout}{result.stderr}")
+    return {"data_dir": str(data_dir), "exit_code": result.returncode}
+
+
+@pytest.fixture(scope="session")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The data dir of ``nianbao crawl --replay cassettes/demo.warc.gz`` (exit 0 or 1), built
+    once per run and shared by every worker: read it, never change it (use ``demo_copy``)."""
+    built = build_once(shared_dir(tmp_path_factory, worker_id) / "demo-archive", _replay_demo)
+    return Path(built["data_dir"])
+
+
+@pytest.fixture
+def demo_copy(demo_archive: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo archive's data dir, free to change."""
+    return copy_archive(demo_archive, tmp_path / "demo")
+
+
+# --------------------------------------------------------------------------- parallel runs
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tests of a module that share one of its module-scoped fixtures on one xdist
+    worker (an ``xdist_group``; effective with ``--dist loadgroup``)."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        for name in info.names_closure:
+            defs = info.name2fixturedefs.get(name)
+            if defs and defs[-1].scope == "module":
+                item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+                break
+
+
+def _children() -> list[int]:
+    """Process ids of this process's live children (Linux ``/proc``)."""
+    found = []
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
+        try:
+            found += [int(pid) for pid in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return [pid for pid in found if not _is_zombie(pid)]
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True  # gone
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "?"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Kill any child process the tests left running, and fail the run for it."""
+    if not Path("/proc").is_dir():
+        return
+    deadline = time.monotonic() + 5  # a browser or server being stopped may take a moment
+    while _children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    leftovers = [(pid, _command(pid)) for pid in _children()]
+    for pid, _ in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if leftovers:
+        listing = "; ".join(f"{pid}: {cmd[:200]}" for pid, cmd in leftovers)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"ERROR: processes left running, killed: {listing}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """xdist's worker id ("gw0", …), or "master" without xdist (xdist provides the same
+    fixture; this one also works with ``-p no:xdist``)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "master"

@@ -14,18 +14,22 @@ run in parallel (``pytest -n 2``, as ``make test`` does).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import signal
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
-from tests.helpers import ROOT, copy_archive, run_cli
+from archive import db_path
+from tests.helpers import ROOT, Crawl, ServedLog, copy_archive, run_cli
+from tests.mockportal import MockServer
 
 DEMO_CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
 
@@ -46,6 +50,7 @@ def build_once(directory: Path, build: Callable[[Path], dict]) -> dict:
     done = directory.with_name(directory.name + ".json")
     with FileLock(str(directory.with_name(directory.name + ".lock"))):
         if not done.exists():
+            directory.mkdir(parents=True, exist_ok=True)
             try:
                 outcome = {"ok": True, "result": build(directory)}
             except Exception as exc:  # remembered, so the other worker fails the same way
@@ -77,6 +82,42 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pa
 def demo_copy(demo_archive: Path, tmp_path: Path) -> Path:
     """A private copy of the demo archive's data dir, free to change."""
     return copy_archive(demo_archive, tmp_path / "demo")
+
+
+def _crawl_cms_families(directory: Path) -> dict:
+    from tests.mockportal.families.kit import cms_sites, run_crawl, write_sites_file
+
+    sites = cms_sites()
+    sites_file = write_sites_file(directory / "sites.yaml", sites)
+    with MockServer(sites, direct=False) as server:
+        result = run_crawl(server, sites_file, directory / "data", timeout=300)
+    return {
+        "data_dir": str(directory / "data"),
+        "exit_code": result.returncode,
+        "output": result.stdout + result.stderr,
+        "requests": server.requests,
+        "posts": [(site, path, base64.b64encode(form).decode()) for site, path, form in server.posts],
+    }
+
+
+@pytest.fixture(scope="session")
+def cms_crawl(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Crawl]:
+    """One ``nianbao crawl`` of the mock site of every CMS family (TRS, Fujian TRS, Ucap,
+    gkmlpt, ASP.NET) through the mock proxy, made once per run and shared by every worker
+    with the server's request log. ``cms_crawl.only(name)`` is one family's view. Read only."""
+    from tests.mockportal.families.kit import cms_sites
+
+    built = build_once(shared_dir(tmp_path_factory, worker_id) / "cms-crawl", _crawl_cms_families)
+    log = ServedLog(
+        [tuple(r) for r in built["requests"]],
+        [(site, path, base64.b64decode(form)) for site, path, form in built["posts"]],
+    )
+    db = sqlite3.connect(db_path(built["data_dir"]))
+    db.row_factory = sqlite3.Row
+    try:
+        yield Crawl(log, cms_sites(), Path(built["data_dir"]), db, built["exit_code"], built["output"])
+    finally:
+        db.close()
 
 
 # --------------------------------------------------------------------------- parallel runs

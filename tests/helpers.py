@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from pathlib import Path
 from urllib.parse import urljoin
@@ -135,17 +135,34 @@ def sites_yaml_for(path: Path, sites: list, base_url: Callable[[str], str]) -> P
 
 
 @dataclass
+class ServedLog:
+    """What a :class:`MockServer` in proxy mode logged, kept after it stopped (or read back in
+    another process): ``requests`` and ``posts`` as the server has them."""
+
+    requests: list[tuple[str, str, str]]
+    posts: list[tuple[str, str, bytes]]
+
+    def base_url(self, name: str) -> str:
+        raise KeyError(f"{name!r} was reached through the proxy, not on a port of its own")
+
+
+@dataclass
 class Crawl:
     """A finished ``nianbao crawl`` of mock portals: the archive database, the server's log,
     the CLI's output. The sites were reached on their own 127.0.0.1 ports (direct mode) or
     by their host names through the mock proxy."""
 
-    server: MockServer
+    server: MockServer | ServedLog
     sites: list[Site]
     data_dir: Path
     db: sqlite3.Connection
     exit_code: int
     output: str
+
+    def only(self, name: str) -> Crawl:
+        """The same crawl seen from one of its sites (``sites == [that site]``)."""
+        (site,) = [s for s in self.sites if s.name == name]
+        return replace(self, sites=[site])
 
     def url(self, site: Site, path: str) -> str:
         try:

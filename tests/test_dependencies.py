@@ -100,3 +100,15 @@ def test_every_declared_dependency_is_imported() -> None:
 
 def test_reasons_name_dependencies_that_are_declared() -> None:
     assert NOT_IMPORTED.keys() <= _declared()["main"]
+
+
+def test_no_test_turns_an_import_error_into_a_skip() -> None:
+    """A broken import must fail loudly: every dependency is declared, so nothing is optional."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Attribute) and node.attr == "importorskip":
+                found.append(f"{path.name}:{node.lineno} importorskip")
+            if isinstance(node, ast.ExceptHandler) and "ImportError" in ast.unparse(node.type or node):
+                found.append(f"{path.name}:{node.lineno} except ImportError")
+    assert found == []

@@ -123,18 +123,27 @@ def cms_crawl(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Itera
 # --------------------------------------------------------------------------- parallel runs
 
 
+SLOW_FIXTURES = {"demo_archive", "cms_crawl"}  # a crawl each (once per run, but seconds)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the tests of a module that share one of its module-scoped fixtures on one xdist
-    worker (an ``xdist_group``; effective with ``--dist loadgroup``)."""
+    worker (an ``xdist_group``; effective with ``--dist loadgroup``), so the fixture is made
+    once. Such a fixture is there because it is expensive (a crawl, a server, a browser,
+    LibreOffice or OCR runs), so its tests are ``slow``, as are those of the shared crawls."""
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info is None:
             continue
-        for name in info.names_closure:
-            defs = info.name2fixturedefs.get(name)
-            if defs and defs[-1].scope == "module":
-                item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-                break
+        module_scoped = [
+            name
+            for name in info.names_closure
+            if (defs := info.name2fixturedefs.get(name)) and defs[-1].scope == "module"
+        ]
+        if module_scoped:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        if module_scoped or SLOW_FIXTURES & set(info.names_closure):
+            item.add_marker(pytest.mark.slow)
 
 
 def _children() -> list[int]:

@@ -13,6 +13,8 @@ from archive import db_path
 from tests.helpers import ROOT, can_unshare_network, run_cli
 from tests.record_demo_cassette import record
 
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
+
 NO_NETWORK = can_unshare_network()
 
 

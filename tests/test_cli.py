@@ -12,6 +12,8 @@ import pytest
 from archive import db_path
 from tests.helpers import ROOT, run_cli
 
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
+
 
 def test_a_bad_sites_file_stops_the_run_before_anything_is_fetched(tmp_path: Path) -> None:
     sites = tmp_path / "sites.yaml"

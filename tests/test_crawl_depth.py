@@ -13,12 +13,15 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 
 from archive import db_path
 from bench.portal import PortalPlan, build_portal
 from bench.server import StaticServer
 from tests.helpers import FAST, run_cli
+
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
 
 PLAN = PortalPlan(years=1, pages_per_year=120, items_per_page=1, attachment_every=4, full_every=0)
 

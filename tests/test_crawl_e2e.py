@@ -29,6 +29,8 @@ from tests.helpers import (
 )
 from tests.mockportal import MockServer, Resource, Site, demo_sites
 
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
+
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:

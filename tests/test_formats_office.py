@@ -381,6 +381,7 @@ def test_xlsx_sheets_merges_and_number_display() -> None:
     assert doc.title == "统计表 2018"
 
 
+@pytest.mark.slow
 @needs_soffice
 def test_xls_merges_and_number_display() -> None:
     data = convert_with_libreoffice(_workbook_bytes(), ".xlsx", target="xls:MS Excel 97")

@@ -20,6 +20,8 @@ from archive.lock import RunLock
 from tests.helpers import FAST, ROOT, run_cli, sites_yaml_for
 from tests.mockportal import MockServer, Resource, Site, demo_sites
 
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
+
 
 def _crawl(sites_file: Path, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return run_cli("crawl", "--sites", str(sites_file), "--data-dir", str(data_dir), *FAST, *extra)

@@ -347,6 +347,7 @@ def test_real_fixture_files_are_served(server: MockServer, sites: dict[str, Site
             assert fragment.splitlines()[5] in text
 
 
+@pytest.mark.slow
 def test_serve_command(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "tests.mockportal", "serve"]

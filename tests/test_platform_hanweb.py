@@ -449,6 +449,7 @@ def test_list_apis_are_called_once_per_needed_group_with_the_page_form(crawled: 
 # --------------------------------------------------------------------------- cassette
 
 
+@pytest.mark.slow
 def test_bundled_cassette_replays_to_the_expected_reports(tmp_path: Path) -> None:
     _registered()
     sites = hanweb_sites()

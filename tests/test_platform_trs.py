@@ -212,6 +212,7 @@ def test_metadata_of_a_mock_article() -> None:
 # --------------------------------------------------------------------------- the cassette
 
 
+@pytest.mark.slow
 def test_bundled_cassette_replays_every_cms_family_offline(tmp_path: Path) -> None:
     sites = cms_sites()
     sites_file = write_sites_file(tmp_path / "sites.yaml", sites)

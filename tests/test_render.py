@@ -14,9 +14,12 @@ from crawler.render import chromium_path
 from tests.helpers import FAST, ROOT, run_cli, sites_yaml_for
 from tests.mockportal import MockServer, Resource, Site
 
-pytestmark = pytest.mark.skipif(
-    chromium_path() is None, reason="Debian's chromium is not installed (make setup installs it)"
-)
+pytestmark = [
+    pytest.mark.slow,  # real crawls with a browser
+    pytest.mark.skipif(
+        chromium_path() is None, reason="Debian's chromium is not installed (make setup installs it)"
+    ),
+]
 
 TITLE = "某县政务服务管理局2019年政府信息公开工作年度报告"
 LIST_SCRIPT = f"""

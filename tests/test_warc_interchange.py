@@ -128,6 +128,7 @@ FETCHES = (
 )
 
 
+@pytest.mark.slow
 def test_round_trip_gives_the_same_reports_metrics_and_fetches(
     exported: Path, demo_archive: Path, tmp_path: Path
 ) -> None:
@@ -159,6 +160,7 @@ def test_importing_again_stores_no_object_twice(huancui_warcs: dict[str, Path], 
 
 
 # -- other crawlers' WARCs -----------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wget") is None, reason="wget is not installed")
 def test_a_wget_warc_of_a_portal_yields_its_report(tmp_path: Path) -> None:
     site = _site("weihai")
@@ -245,6 +247,7 @@ def _chunked(data: bytes, size: int = 1000) -> bytes:
     return b"".join(parts) + b"0\r\n\r\n"
 
 
+@pytest.mark.slow
 def test_a_foreign_warc_is_decoded_and_roles_follow_links_and_redirects(tmp_path: Path) -> None:
     site = _site("qufu")
     (expected,) = site.expected_reports

@@ -28,7 +28,7 @@ import pytest
 from filelock import FileLock
 
 from archive import db_path
-from tests.helpers import ROOT, Crawl, ServedLog, copy_archive, run_cli
+from tests.helpers import ROOT, Crawl, ServedLog, can_unshare_network, copy_archive, run_cli
 from tests.mockportal import MockServer
 
 DEMO_CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
@@ -64,7 +64,8 @@ def build_once(directory: Path, build: Callable[[Path], dict]) -> dict:
 
 def _replay_demo(directory: Path) -> dict:
     data_dir = directory / "data"
-    result = run_cli("crawl", "--replay", str(DEMO_CASSETTE), "--data-dir", str(data_dir), "-q")
+    command = ["crawl", "--replay", str(DEMO_CASSETTE), "--data-dir", str(data_dir), "-q"]
+    result = run_cli(*command, no_network=can_unshare_network())  # replay needs no network
     if result.returncode not in (0, 1):
         raise RuntimeError(f"demo replay exited {result.returncode}: {result.stdout}{result.stderr}")
     return {"data_dir": str(data_dir), "exit_code": result.returncode}
@@ -72,8 +73,9 @@ def _replay_demo(directory: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def demo_archive(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """The data dir of ``nianbao crawl --replay cassettes/demo.warc.gz`` (exit 0 or 1), built
-    once per run and shared by every worker: read it, never change it (use ``demo_copy``)."""
+    """The data dir of ``nianbao crawl --replay cassettes/demo.warc.gz`` (exit 0 or 1), run
+    without any network interface where ``unshare`` is allowed, built once per run and shared
+    by every worker: read it, never change it (use ``demo_copy``)."""
     built = build_once(shared_dir(tmp_path_factory, worker_id) / "demo-archive", _replay_demo)
     return Path(built["data_dir"])
 

@@ -1,4 +1,5 @@
-"""The command line as users meet it: exit statuses, verify, reparse, and Scrapy's own CLI."""
+"""The command line as users meet it: exit statuses, verify, and Scrapy's own CLI (reparse is
+tested in test_parse_stage.py)."""
 
 from __future__ import annotations
 
@@ -60,29 +61,6 @@ def test_verify_names_changed_and_missing_objects(demo_archive: Path, tmp_path: 
     assert result.returncode == 1
     assert f"changed {changed_path}" in result.stdout
     assert f"missing {missing_path}" in result.stdout
-
-
-def test_reparse_rebuilds_the_same_reports_and_leaves_the_archive_alone(
-    demo_archive: Path, tmp_path: Path
-) -> None:
-    import shutil
-
-    copy = tmp_path / "copy"
-    shutil.copytree(demo_archive, copy)
-
-    def snapshot(table: str, columns: str) -> list[tuple]:
-        db = sqlite3.connect(db_path(copy))
-        return db.execute(f"SELECT {columns} FROM {table} ORDER BY 1, 2").fetchall()
-
-    reports = "id, title, agency, year, published, era, url, sha256, fetch_id"
-    before = snapshot("reports", reports), snapshot("metrics", "report_id, key, value, raw")
-    archive_before = snapshot("fetches", "*"), snapshot("files", "*")
-    result = run_cli("reparse", "--data-dir", str(copy))
-    assert result.returncode in (0, 1), result.stderr
-    assert (snapshot("reports", reports), snapshot("metrics", "report_id, key, value, raw")) == before
-    assert (snapshot("fetches", "*"), snapshot("files", "*")) == archive_before
-    runs = snapshot("crawl_runs", "id, command")
-    assert runs[-1][1] == "reparse"
 
 
 def test_scrapy_cli_works_from_the_repository_root() -> None:

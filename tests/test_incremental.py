@@ -61,8 +61,7 @@ def test_recrawl_of_an_unchanged_portal_moves_few_bytes_and_reports_nothing_new(
 
 
 def test_a_changed_report_becomes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> None:
-    sites = demo_sites()
-    site = next(s for s in sites if s.name == "huancui")
+    (site,) = sites = [s for s in demo_sites() if s.name == "huancui"]  # the one site it is about
     path = site.expected_reports[0].path
     with MockServer(sites, proxy=False) as server:
         sites_file = sites_yaml_for(tmp_path / "sites.yaml", sites, server.base_url)
@@ -93,8 +92,7 @@ def test_a_changed_report_becomes_a_new_version_and_the_old_one_stays(tmp_path: 
 
 
 def test_a_report_gone_from_the_list_is_counted_as_removed(tmp_path: Path) -> None:
-    sites = demo_sites()
-    site = next(s for s in sites if s.name == "lingwu")
+    (site,) = sites = [s for s in demo_sites() if s.name == "lingwu"]  # the one site it is about
     report_path = site.expected_reports[0].path
     with MockServer(sites, proxy=False) as server:
         sites_file = sites_yaml_for(tmp_path / "sites.yaml", sites, server.base_url)

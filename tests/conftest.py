@@ -8,8 +8,8 @@ run in parallel (``pytest -n 2``, as ``make test`` does).
   worker (``--dist loadgroup`` groups), so the fixture is built once; every other test goes
   wherever a worker is free.
 - Servers and subprocesses a test starts are stopped by the test (see
-  ``tests.helpers.background``); a child process still alive when a worker finishes is
-  killed and reported as an error, so none outlives the run.
+  ``tests.helpers.background``); a child process still alive when a worker's tests are done
+  is killed and reported as an error, so none outlives the run.
 """
 
 from __future__ import annotations
@@ -173,8 +173,11 @@ def _command(pid: int) -> str:
         return "?"
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Kill any child process the tests left running, and fail the run for it."""
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_tests() -> Iterator[None]:
+    """After a worker's last test (and every fixture's teardown), kill any child process the
+    tests left running and fail for it (an error in that last test's teardown)."""
+    yield
     if not Path("/proc").is_dir():
         return
     deadline = time.monotonic() + 5  # a browser or server being stopped may take a moment
@@ -184,12 +187,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for pid, _ in leftovers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    if leftovers:
-        listing = "; ".join(f"{pid}: {cmd[:200]}" for pid, cmd in leftovers)
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"ERROR: processes left running, killed: {listing}", red=True)
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    assert not leftovers, "processes left running, now killed: " + "; ".join(
+        f"{pid}: {cmd[:200]}" for pid, cmd in leftovers
+    )
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ run in parallel (``pytest -n 2``, as ``make test`` does).
 - :func:`demo_archive` replays ``cassettes/demo.warc.gz`` with the real CLI once per test run:
   the first xdist worker to ask builds it under a file lock, the others reuse it. It is shared,
   so only read it; :func:`demo_copy` gives a test its own copy to change.
-- Tests that share a module-scoped fixture (a crawl, a server, a browser) are kept on one
-  worker (``--dist loadgroup`` groups), so the fixture is built once; every other test goes
-  wherever a worker is free.
+- A test module with a module-scoped fixture (a crawl, a server, a browser) goes to one xdist
+  worker whole, so the fixture is built once; every other test goes wherever a worker is free
+  (:func:`pytest_xdist_make_scheduler`).
 - Servers and subprocesses a test starts are stopped by the test (see
   ``tests.helpers.background``); a child process still alive when a worker's tests are done
   is killed and reported as an error, so none outlives the run.
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -128,24 +130,43 @@ def cms_crawl(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Itera
 SLOW_FIXTURES = {"demo_archive", "cms_crawl"}  # a crawl each (once per run, but seconds)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the tests of a module that share one of its module-scoped fixtures on one xdist
-    worker (an ``xdist_group``; effective with ``--dist loadgroup``), so the fixture is made
-    once. Such a fixture is there because it is expensive (a crawl, a server, a browser,
-    LibreOffice or OCR runs), so its tests are ``slow``, as are those of the shared crawls."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        module_scoped = [
-            name
-            for name in info.names_closure
-            if (defs := info.name2fixturedefs.get(name)) and defs[-1].scope == "module"
-        ]
-        if module_scoped:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-        if module_scoped or SLOW_FIXTURES & set(info.names_closure):
-            item.add_marker(pytest.mark.slow)
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test of a module-scoped fixture (there because it is expensive: a crawl, a server, a
+    browser, LibreOffice or OCR runs) or of a shared crawl is ``slow``."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return
+    module_scoped = any(
+        (defs := info.name2fixturedefs.get(name)) and defs[-1].scope == "module"
+        for name in info.names_closure
+    )
+    if module_scoped or SLOW_FIXTURES & set(info.names_closure):
+        item.add_marker(pytest.mark.slow)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Hand out tests one by one, except that a test module with a module-scoped fixture goes
+    to one worker whole, so the fixture is made once. (xdist's own ``loadgroup`` cannot group
+    under pytest 9: it renames node ids through an attribute pytest no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if _has_module_fixture(config.rootpath / path) else nodeid
+
+    return ModuleFixtureScheduling(config, log)
+
+
+@functools.cache
+def _has_module_fixture(path: Path) -> bool:
+    try:
+        return _MODULE_FIXTURE.search(path.read_text(encoding="utf-8")) is not None
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+_MODULE_FIXTURE = re.compile(r"@pytest\.fixture\(\s*scope=[\"']module[\"']")
 
 
 def _children() -> list[int]:

@@ -351,7 +351,7 @@ def test_real_fixture_files_are_served(server: MockServer, sites: dict[str, Site
 def test_serve_command(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "tests.mockportal", "serve"]
-    with background(command, log, stop_signal=signal.SIGINT) as proc:
+    with background(command, log, stop_signal=signal.SIGINT, grace=60) as proc:  # a busy machine is slow
         wait_until(lambda: "Ctrl-C to stop" in log.read_text(), proc, log, timeout=60)
         m = re.search(r"^proxy: (http://127\.0\.0\.1:\d+)$", log.read_text(), re.M)
         assert m, log.read_text()

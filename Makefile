@@ -8,7 +8,7 @@ DATA ?= data
 DEBS := $(shell grep -v '^\s*\#' debian-packages.txt)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup debs demo test test-faults lint cassettes fixtures bench clean metrics-docs
+.PHONY: setup debs demo test test-fast test-faults lint cassettes fixtures bench clean metrics-docs
 
 setup: $(VENV)/.installed debs
 
@@ -32,9 +32,18 @@ demo: setup
 	$(BIN)/nianbao crawl --replay cassettes/demo.warc.gz --data-dir $(DATA) || [ $$? -eq 1 ]
 	$(BIN)/nianbao verify --data-dir $(DATA)
 
+## All tests and doctests on TEST_WORKERS cores; test-fast leaves out the slow ones (edit loop).
+## Exit status 5 (pytest collected no tests) is a failure too, with its reason.
+TEST_WORKERS ?= 2
+PYTEST = $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+NO_TESTS = { rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests: check testpaths in pyproject.toml" >&2; exit $$rc; }
+
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(PYTEST) || $(NO_TESTS)
+
+test-fast: setup
+	$(PYTEST) -m "not slow" || $(NO_TESTS)
 
 ## Every hostile-server case, the slow ones too: SIGTERM/SIGKILL and resume, a full disk on a
 ## small tmpfs (skipped with the reason when not root or mounting is not permitted), Ctrl-C in

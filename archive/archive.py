@@ -29,7 +29,17 @@ import sqlite_utils
 from archive.db import now, open_db
 from archive.store import ObjectStore
 
-DB_NAME = "nianbao.db"
+DB_NAME = "nianbao.db"  # the one spelling of the database's file name: use db_path()
+
+
+def db_path(data_dir: str | os.PathLike[str]) -> Path:
+    """The database file of the archive in ``data_dir``.
+
+    >>> db_path("data").as_posix()
+    'data/nianbao.db'
+    """
+    return Path(data_dir) / DB_NAME
+
 # Problems rows that are notes, not failures (a robots.txt exclusion, a redirect to a URL
 # already fetched, an XML entity declaration left unexpanded): they never make a run's exit
 # status 1.
@@ -41,7 +51,7 @@ class Archive:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = ObjectStore(self.data_dir, fsync=fsync)
-        self.db: sqlite_utils.Database = open_db(str(self.data_dir / DB_NAME))
+        self.db: sqlite_utils.Database = open_db(str(db_path(self.data_dir)))
         self._insert_sql: dict[tuple[str, tuple[str, ...], bool], str] = {}
 
     # -- runs -------------------------------------------------------------------------

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from archive.schema import DERIVED_TABLES
-
 if TYPE_CHECKING:
     from parsers.document import Document
     from parsers.report import ReportRecord
@@ -203,9 +201,3 @@ def delete_reports(db: sqlite_utils.Database, report_ids: list[str]) -> None:
             for table in _REPORT_CHILDREN:
                 db.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
             db.execute("DELETE FROM reports WHERE id = ?", [report_id])
-
-
-def clear_derived(db: sqlite_utils.Database) -> None:
-    with transaction(db):
-        for table in DERIVED_TABLES:
-            db.execute(f"DELETE FROM {table}")

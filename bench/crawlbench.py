@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from archive import db_path
 from bench import profile
 from bench.portal import Portal, PortalPlan, build_portal, plan_for_pages
 from bench.report import section
@@ -139,13 +140,13 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _fetch_count(db_path: Path, *, final: bool = False) -> int:
+def _fetch_count(database: Path, *, final: bool = False) -> int:
     """Fetches in the archive so far. While the crawl runs, a read-only peek that gives 0 when
     the database is busy; ``final`` (the crawl has ended) waits for it and lets SQLite recover
     a WAL the crawl left behind, and raises rather than undercount."""
-    if not db_path.exists():
+    if not database.exists():
         return 0
-    uri = f"file:{db_path}" if final else f"file:{db_path}?mode=ro"
+    uri = f"file:{database}" if final else f"file:{database}?mode=ro"
     try:
         db = sqlite3.connect(uri, uri=True, timeout=60 if final else 1)
         with contextlib.closing(db):
@@ -208,7 +209,7 @@ def run_nianbao_crawl(
                     t=time.monotonic() - start,
                     rss_mb=_rss_mb(proc.pid),
                     children_mb=sum(_rss_mb(c) for c in children),
-                    fetches=_fetch_count(data_dir / "nianbao.db"),
+                    fetches=_fetch_count(db_path(data_dir)),
                 )
             )
         overdue = deadline is not None and time.monotonic() > deadline
@@ -507,7 +508,7 @@ def memory(
     crawl = [s for s in run.samples if run.closed_at is None or s.t <= run.closed_at]
     # The crawl's last pages may fall after the last sample (a fast crawl of a small portal);
     # the archive counts them all (the parse stage after it fetches nothing).
-    final_count = _fetch_count(work / "data" / "nianbao.db", final=True)
+    final_count = _fetch_count(db_path(work / "data"), final=True)
     reached = max(max((s.fetches for s in crawl), default=0), final_count)
     notes = []
     if reached < 2 * first_point:

@@ -24,7 +24,6 @@ Markup comes from ``tests/mockportal/templates.py`` (the mock portals' TRS-like 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -265,8 +264,3 @@ def _report_page(
     )
     head = {"ArticleTitle": title, "PubDate": f"{when:%Y-%m-%d %H:%M}", "ContentSource": dept}
     w.html(href, title, COLUMN_NAME, w.in_section(article), crumbs=crumbs, meta=head)
-
-
-def tree_size(root: Path) -> int:
-    """Bytes of every file under ``root``."""
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(root) for f in files)

@@ -24,6 +24,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from archive import db_path
 from bench import variants
 from bench.crawlbench import ROOT, _env, end_group, nianbao_command
 from bench.report import section
@@ -211,7 +212,7 @@ def reparse_section(
 
 def _count(data_dir: Path, table: str) -> int:
     try:
-        uri = f"file:{data_dir / 'nianbao.db'}?mode=ro"
+        uri = f"file:{db_path(data_dir)}?mode=ro"
         with closing(sqlite3.connect(uri, uri=True, timeout=5)) as db:
             return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     except sqlite3.Error:

@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from archive import Archive, open_archive
+from archive import Archive, db_path, open_archive
 from archive.lock import LockHeld, RunLock
 from crawler.identity import (
     ENV_CONTACT,
@@ -375,7 +375,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 # -- output -----------------------------------------------------------------------------
 def _existing_archive(data_dir: str) -> Archive | None:
-    if not (Path(data_dir) / "nianbao.db").exists():
+    if not db_path(data_dir).exists():
         console.print(f"[red]error:[/red] no archive at {data_dir} (run `nianbao crawl` first)")
         return None
     return open_archive(data_dir)

@@ -47,7 +47,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from archive import Archive, open_archive
+from archive import Archive, db_path, open_archive
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
 from nianbao.waczfile import WaczError, write_wacz
 from nianbao.waczfile import pages as wacz_pages
@@ -138,7 +138,7 @@ def _error(message: str) -> int:
 
 
 def _existing_archive(data_dir: str) -> Archive | None:
-    if not (Path(data_dir) / "nianbao.db").exists():
+    if not db_path(data_dir).exists():
         return None
     return open_archive(data_dir)
 

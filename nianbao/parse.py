@@ -35,7 +35,6 @@ from parsers import formats
 from parsers.document import Document, ParseError
 from parsers.findings import findings
 from parsers.report import (
-    PARSER_VERSION,
     ReportRecord,
     Source,
     YearEntry,
@@ -43,6 +42,7 @@ from parsers.report import (
     report_id,
     year_over_year_checks,
 )
+from parsers.version import PARSER_VERSION
 
 logger = logging.getLogger(__name__)
 

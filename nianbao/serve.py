@@ -31,12 +31,12 @@ from typing import Any
 
 import sqlite_utils
 
+from archive import DB_NAME, db_path
 from archive.db import open_db
 from archive.fts import SEARCH_SQL, refresh_search_index
 from archive.schema import MIGRATIONS
 from nianbao.charts import chart_queries
 
-DB_FILE = "nianbao.db"
 METRIC_KEYS = "metric_keys"  # the metric dictionary: key, label_zh, label_en, … (parsers/metrics)
 UNDOCUMENTED = "(not documented yet)"
 
@@ -483,7 +483,7 @@ def build_metadata(db: sqlite_utils.Database) -> dict[str, Any]:
         "source": SOURCE,
         "license": LICENSE,
         "databases": {
-            Path(DB_FILE).stem: {
+            Path(DB_NAME).stem: {
                 "tables": tables,
                 "queries": canned_queries(metric_labels=has_metric_keys),
             }
@@ -518,13 +518,13 @@ def serve(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
 
     from nianbao import datasette_plugin
 
-    db_path = data_dir / DB_FILE
-    metadata = prepare_database(db_path)
+    db_file = db_path(data_dir)
+    metadata = prepare_database(db_file)
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="nianbao")
-    ds = Datasette([str(db_path)], metadata=metadata)
+    ds = Datasette([str(db_file)], metadata=metadata)
     asyncio.run(ds.invoke_startup())
-    print(f"Serving {db_path} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
+    print(f"Serving {db_file} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
 
 
@@ -554,12 +554,12 @@ def _cannot_listen(host: str, port: int) -> str | None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
-    db_path = data_dir / DB_FILE
-    if not db_path.exists():
+    db_file = db_path(data_dir)
+    if not db_file.exists():
         print(f"error: no archive at {data_dir} (run `nianbao crawl` first)", file=sys.stderr)
         return 2
     if args.print_metadata:
-        print(json.dumps(prepare_database(db_path), ensure_ascii=False, indent=2))
+        print(json.dumps(prepare_database(db_file), ensure_ascii=False, indent=2))
         return 0
     if problem := _cannot_listen(args.host, args.port):
         print(f"error: cannot listen on {args.host}:{args.port} ({problem})", file=sys.stderr)

@@ -53,11 +53,11 @@ from parsers import regions
 from parsers.document import Document
 from parsers.recognize import Verdict, assess, looks_like_organ, printed_title, title_head
 from parsers.titles import is_report_title, normalize, year_in_title
+from parsers.version import PARSER_VERSION
 
 logger = logging.getLogger(__name__)
 
 PARSER_NAME = "nianbao.parsers.report"
-PARSER_VERSION = "0.2.0"
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _CN_DATE = re.compile(
@@ -583,14 +583,6 @@ def _government_of(place: str, sources: list[Source], region: regions.Region | N
     if region is not None and place == region.path[-1]:
         return place + "人民政府"
     return place
-
-
-def agency_identity(agency: str | None, region_code: str | None, year: int | None) -> str | None:
-    """The year-over-year grouping key of a stored report (its agency and region code)."""
-    region = regions.lookup(region_code, year=year) if region_code else None
-    if region is None and agency:
-        region = regions.region_of(agency, None, year=year)
-    return regions.agency_key(agency, region)
 
 
 # -- 文号 -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Shared test helpers: run the real CLI in a subprocess, crawl mock portals with it and check
-what the crawl archived, and compare a parsed Document's text with a seed's expected text."""
+"""Shared test helpers: run the real CLI in a subprocess, run a server in the background and
+always stop it, crawl mock portals with the CLI and check what the crawl archived, and compare a
+parsed Document's text with a seed's expected text."""
 
 from __future__ import annotations
 
@@ -7,18 +8,22 @@ import hashlib
 import os
 import re
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from pathlib import Path
 from urllib.parse import urljoin
 
 import yaml
 
+from archive import db_path
 from parsers.document import Block, Document
 from tests.mockportal import MockServer, Site
 
@@ -48,6 +53,77 @@ def can_unshare_network() -> bool:
     return probe.returncode == 0
 
 
+def copy_archive(data_dir: Path, target: Path) -> Path:
+    """Copy a data dir whose database no process is writing (so the copy is consistent)."""
+    shutil.copytree(data_dir, target, ignore=shutil.ignore_patterns(".lock", "frontier"))
+    return target
+
+
+# --------------------------------------------------------------------------- background processes
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def background(
+    command: list[str],
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    stop_signal: int = signal.SIGTERM,
+    grace: float = 10,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (a server) in its own process group, output to ``log``, for the block
+    (``env``: its whole environment; None inherits this one).
+
+    Leaving the block, even by an exception, sends ``stop_signal`` to the whole group, then
+    SIGKILL after ``grace`` seconds, and SIGKILL to whatever of the group is left (a child the
+    command started): nothing outlives the test. ``returncode`` is the command's own answer to
+    ``stop_signal``, unless it had to be killed.
+    """
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield process
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, stop_signal)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_until(
+    ready: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
+    """Poll ``ready()`` until it holds; fail with the log if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            problem = f"exited {process.returncode}"
+        elif time.monotonic() > deadline:
+            problem = f"not ready after {timeout} s"
+        else:
+            time.sleep(0.1)
+            continue
+        raise AssertionError(
+            f"{' '.join(map(str, process.args))}: {problem}\n{log.read_text(errors='replace')}"
+        )
+
+
 def sites_yaml_for(path: Path, sites: list, base_url: Callable[[str], str]) -> Path:
     """A sites file pointing at mock portals served directly on 127.0.0.1 ports."""
     entries = [{"name": s.name, "start_urls": [base_url(s.name)], "agency": s.agency} for s in sites]
@@ -59,17 +135,34 @@ def sites_yaml_for(path: Path, sites: list, base_url: Callable[[str], str]) -> P
 
 
 @dataclass
+class ServedLog:
+    """What a :class:`MockServer` in proxy mode logged, kept after it stopped (or read back in
+    another process): ``requests`` and ``posts`` as the server has them."""
+
+    requests: list[tuple[str, str, str]]
+    posts: list[tuple[str, str, bytes]]
+
+    def base_url(self, name: str) -> str:
+        raise KeyError(f"{name!r} was reached through the proxy, not on a port of its own")
+
+
+@dataclass
 class Crawl:
     """A finished ``nianbao crawl`` of mock portals: the archive database, the server's log,
     the CLI's output. The sites were reached on their own 127.0.0.1 ports (direct mode) or
     by their host names through the mock proxy."""
 
-    server: MockServer
+    server: MockServer | ServedLog
     sites: list[Site]
     data_dir: Path
     db: sqlite3.Connection
     exit_code: int
     output: str
+
+    def only(self, name: str) -> Crawl:
+        """The same crawl seen from one of its sites (``sites == [that site]``)."""
+        (site,) = [s for s in self.sites if s.name == name]
+        return replace(self, sites=[site])
 
     def url(self, site: Site, path: str) -> str:
         try:
@@ -106,7 +199,7 @@ def crawl_direct(server: MockServer, sites: list[Site], tmp: Path) -> Iterator[C
     """Run ``nianbao crawl`` over ``sites`` as the running ``server`` serves them (no proxy)."""
     sites_file = sites_yaml_for(tmp / "sites.yaml", sites, server.base_url)
     result = run_cli("crawl", "--sites", str(sites_file), "--data-dir", str(tmp / "data"), *FAST)
-    db = sqlite3.connect(tmp / "data" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp / "data"))
     db.row_factory = sqlite3.Row
     try:
         yield Crawl(server, sites, tmp / "data", db, result.returncode, result.stdout + result.stderr)

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from archive import db_path
 from crawler import settings as crawler_settings
 from crawler.antibot import detect_challenge, is_soft_404, redirect_loop
 from tests.helpers import FAST, run_cli
@@ -370,7 +371,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
             "RETRY_HTTP_CODES=500,502,503,504,522,524,408,429,403,412,521",
             timeout=120,
         )
-        db = sqlite3.connect(tmp / "data" / "nianbao.db")
+        db = sqlite3.connect(db_path(tmp / "data"))
         db.row_factory = sqlite3.Row
         yield Crawl(servers, db, result.returncode, result.stdout + result.stderr)
         db.close()

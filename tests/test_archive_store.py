@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, ObjectStore
+from tests.helpers import ROOT
 
 
 def test_object_is_named_by_the_sha256_of_its_bytes(tmp_path: Path) -> None:
@@ -90,3 +91,16 @@ def test_storing_bytes_already_held_writes_nothing(tmp_path: Path) -> None:
     time.sleep(0.01)  # a write in between would move the directories' mtimes
     assert store.put(b"a page seen before") == digest
     assert (temp_dir.stat().st_mtime_ns, folder.stat().st_mtime_ns) == before  # no temp file, no rename
+
+
+def test_the_command_line_starts_without_pandas() -> None:
+    """sqlite-utils would import pandas (~0.4 s of CPU per process); archive/_lean.py stops it."""
+    code = textwrap.dedent("""
+        import sys, nianbao.cli, sqlite_utils.db
+        print("pandas" in sys.modules, sqlite_utils.db.pd)
+        import pandas  # still there for whoever wants it
+        print(pandas.__name__)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "None", "pandas"]

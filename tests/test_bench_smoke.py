@@ -16,6 +16,10 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [
     "--quick",

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archive import db_path
 from tests.helpers import ROOT, can_unshare_network, run_cli
 from tests.record_demo_cassette import record
+
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
 
 NO_NETWORK = can_unshare_network()
 
@@ -47,12 +50,12 @@ def _assert_gzip_per_record(cassette: Path) -> None:
 
 
 def _reports(data_dir: Path) -> set[tuple]:
-    db = sqlite3.connect(data_dir / "nianbao.db")
+    db = sqlite3.connect(db_path(data_dir))
     return set(db.execute("SELECT url, title, agency, year, published, sha256 FROM reports"))
 
 
 def _kept(data_dir: Path) -> set[tuple]:
-    db = sqlite3.connect(data_dir / "nianbao.db")
+    db = sqlite3.connect(db_path(data_dir))
     return set(db.execute("SELECT url, final_url, status, role, sha256 FROM fetches"))
 
 
@@ -101,16 +104,15 @@ def test_replay_answers_only_from_the_cassette(recorded: tuple[Path, Path], tmp_
         "crawl", "--sites", str(sites), "--replay", str(cassette), "--data-dir", str(tmp_path / "d")
     )
     assert result.returncode == 1
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     messages = [row[0] for row in db.execute("SELECT message FROM problems")]
     assert "NotInCassette: not in cassette: GET http://www.elsewhere.nianbao.test/" in messages
 
 
-def test_bundled_demo_cassette_replays_offline(tmp_path: Path) -> None:
-    cassette = ROOT / "cassettes" / "demo.warc.gz"
-    result = run_cli("crawl", "--replay", str(cassette), "--data-dir", str(tmp_path), no_network=NO_NETWORK)
-    assert result.returncode in (0, 1), result.stderr
-    db = sqlite3.connect(tmp_path / "nianbao.db")
+def test_bundled_demo_cassette_replays_offline(demo_archive: Path) -> None:
+    """The shared demo archive is that replay, run without any network where unshare is allowed
+    (tests/conftest.py)."""
+    db = sqlite3.connect(db_path(demo_archive))
     sites_with_reports = db.execute("SELECT count(DISTINCT site) FROM reports").fetchone()[0]
     assert sites_with_reports >= 3
-    assert run_cli("verify", "--data-dir", str(tmp_path)).returncode == 0
+    assert run_cli("verify", "--data-dir", str(demo_archive)).returncode == 0

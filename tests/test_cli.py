@@ -1,4 +1,5 @@
-"""The command line as users meet it: exit statuses, verify, reparse, and Scrapy's own CLI."""
+"""The command line as users meet it: exit statuses, verify, and Scrapy's own CLI (reparse is
+tested in test_parse_stage.py)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from archive import db_path
 from tests.helpers import ROOT, run_cli
 
-CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
-
-
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("cli") / "data"
-    result = run_cli("crawl", "--replay", str(CASSETTE), "--data-dir", str(data_dir))
-    assert result.returncode in (0, 1), result.stderr
-    return data_dir
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
 
 
 def test_a_bad_sites_file_stops_the_run_before_anything_is_fetched(tmp_path: Path) -> None:
@@ -73,7 +67,7 @@ def test_verify_names_changed_and_missing_objects(demo_archive: Path, tmp_path: 
 
     copy = tmp_path / "copy"
     shutil.copytree(demo_archive, copy)
-    db = sqlite3.connect(copy / "nianbao.db")
+    db = sqlite3.connect(db_path(copy))
     (_, changed_path), (_, missing_path) = db.execute(
         "SELECT sha256, path FROM files ORDER BY sha256 LIMIT 2"
     ).fetchall()
@@ -83,29 +77,6 @@ def test_verify_names_changed_and_missing_objects(demo_archive: Path, tmp_path: 
     assert result.returncode == 1
     assert f"changed {changed_path}" in result.stdout
     assert f"missing {missing_path}" in result.stdout
-
-
-def test_reparse_rebuilds_the_same_reports_and_leaves_the_archive_alone(
-    demo_archive: Path, tmp_path: Path
-) -> None:
-    import shutil
-
-    copy = tmp_path / "copy"
-    shutil.copytree(demo_archive, copy)
-
-    def snapshot(table: str, columns: str) -> list[tuple]:
-        db = sqlite3.connect(copy / "nianbao.db")
-        return db.execute(f"SELECT {columns} FROM {table} ORDER BY 1, 2").fetchall()
-
-    reports = "id, title, agency, year, published, era, url, sha256, fetch_id"
-    before = snapshot("reports", reports), snapshot("metrics", "report_id, key, value, raw")
-    archive_before = snapshot("fetches", "*"), snapshot("files", "*")
-    result = run_cli("reparse", "--data-dir", str(copy))
-    assert result.returncode in (0, 1), result.stderr
-    assert (snapshot("reports", reports), snapshot("metrics", "report_id, key, value, raw")) == before
-    assert (snapshot("fetches", "*"), snapshot("files", "*")) == archive_before
-    runs = snapshot("crawl_runs", "id, command")
-    assert runs[-1][1] == "reparse"
 
 
 def test_scrapy_cli_works_from_the_repository_root() -> None:

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from archive import db_path
 from tests.helpers import (
     FAST,
     Crawl,
@@ -27,6 +28,8 @@ from tests.helpers import (
     sites_yaml_for,
 )
 from tests.mockportal import MockServer, Resource, Site, demo_sites
+
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +200,7 @@ def test_failures_become_problems_naming_the_url_and_the_crawl_goes_on(tmp_path:
             "ALLOWED_DOMAINS=[]",
         )
     assert result.returncode == 1, result.stderr
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     problems = {url: message for url, message in db.execute("SELECT url, message FROM problems")}
     assert problems[base + "nb/gone.html"] == f"HTTP 404 for {base}nb/gone.html"
     assert problems[base + "nb/P0broken.pdf"] == f"HTTP 500 for {base}nb/P0broken.pdf"

@@ -15,24 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from archive import Archive
+from archive import Archive, db_path
 from nianbao import export
-from tests.helpers import ROOT, run_cli
+from tests.helpers import run_cli
 
-CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
 WEIHAI_TITLE = "威海市政务服务中心管理办公室 2017年政务公开工作年度报告"
 
 
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("export") / "data"
-    result = run_cli("crawl", "--replay", str(CASSETTE), "--data-dir", str(data_dir), "-q")
-    assert result.returncode in (0, 1), result.stderr
-    return data_dir
-
-
 def _db(data_dir: Path) -> sqlite3.Connection:
-    return sqlite3.connect(data_dir / "nianbao.db")
+    return sqlite3.connect(db_path(data_dir))
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:

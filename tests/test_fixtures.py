@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import xlrd
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "seeds"
 MAKE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "make_fixtures.py"
@@ -58,7 +59,6 @@ def test_legacy_spreadsheets_hold_the_table_with_blanks_blank(seed: str) -> None
 
     data = (FIXTURES / f"{seed}.table.xls").read_bytes()
     assert data.startswith(OLE_MAGIC)
-    xlrd = pytest.importorskip("xlrd")
     sheet = xlrd.open_workbook(file_contents=data).sheet_by_index(0)
     xls_rows = [[_xls_text(c) for c in sheet.row(r)] for r in range(sheet.nrows)]
     assert xls_rows == expected

@@ -167,6 +167,53 @@ def test_doc_falls_back_when_converter_fails(tmp_path: Path, monkeypatch: pytest
     assert "灵武市政务服务中心2017年度政府信息公开工作报告" in doc.text
 
 
+def crashing_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, crashes: int) -> Path:
+    """``copying_soffice`` that dies of SIGSEGV on its first ``crashes`` runs; every run
+    appends a line to the file returned."""
+    runs = tmp_path / "runs"
+    copying_soffice(tmp_path, monkeypatch, FIXTURES / "004.docx")
+    copier = os.environ["NIANBAO_SOFFICE"]
+    crasher = tmp_path / "crashing-soffice"
+    crasher.write_text(
+        f'#!/bin/sh\necho run >> "{runs}"\n'
+        f'[ "$(wc -l < "{runs}")" -le {crashes} ] && kill -SEGV $$\nexec "{copier}" "$@"\n'
+    )
+    crasher.chmod(0o755)
+    monkeypatch.setenv("NIANBAO_SOFFICE", str(crasher))
+    return runs
+
+
+def test_a_converter_that_crashes_once_is_run_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = crashing_soffice(tmp_path, monkeypatch, crashes=1)
+    doc = doc_format.parse((FIXTURES / "004.doc").read_bytes())
+    assert len(runs.read_text().splitlines()) == 2
+    assert doc.method == "conversion" and "fallback" not in doc.meta
+    assert "聊城市政务服务中心管理办公室" in doc.text
+
+
+def test_a_converter_that_keeps_crashing_gives_up_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = crashing_soffice(tmp_path, monkeypatch, crashes=5)
+    doc = doc_format.parse((FIXTURES / "004.doc").read_bytes())
+    assert len(runs.read_text().splitlines()) == 2  # bounded: one retry
+    assert "LibreOffice crashed (exit status -11" in doc.meta["fallback"]
+    assert "聊城市政务服务中心管理办公室" in doc.text  # the text fallback still reads it
+
+
+def test_a_converter_that_refuses_the_file_is_not_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = tmp_path / "runs"
+    failing = fake_soffice(
+        tmp_path, f'echo run >> "{runs}"\necho "Error: source file could not be loaded" >&2\nexit 1\n'
+    )
+    monkeypatch.setenv("NIANBAO_SOFFICE", failing)
+    with pytest.raises(ParseError, match="could not convert"):
+        convert_with_libreoffice((FIXTURES / "002.doc").read_bytes(), ".doc")
+    assert len(runs.read_text().splitlines()) == 1
+
+
 def test_doc_converter_hang_is_a_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pidfile = tmp_path / "sleeper.pid"
     hanging = fake_soffice(tmp_path, 'sleep 60 &\necho $! > "$FAKE_PIDFILE"\nwait\n')
@@ -334,6 +381,7 @@ def test_xlsx_sheets_merges_and_number_display() -> None:
     assert doc.title == "统计表 2018"
 
 
+@pytest.mark.slow
 @needs_soffice
 def test_xls_merges_and_number_display() -> None:
     data = convert_with_libreoffice(_workbook_bytes(), ".xlsx", target="xls:MS Excel 97")

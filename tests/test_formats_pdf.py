@@ -419,6 +419,7 @@ def test_seed_pdf_text_and_tables(seed_pdf: Path) -> None:
         assert got == [_squash_grid(grid) for grid in expected_tables]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
 def test_a_scanned_page_in_a_text_pdf_is_read_by_ocr_in_its_place(lo_pdfs: dict[str, bytes]) -> None:
     scanned = Path(__file__).parent / "fixtures" / "scanned" / "001_p2-3.pdf"

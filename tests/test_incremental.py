@@ -15,9 +15,12 @@ from urllib.parse import urljoin
 
 import pytest
 
+from archive import db_path
 from archive.lock import RunLock
 from tests.helpers import FAST, ROOT, run_cli, sites_yaml_for
 from tests.mockportal import MockServer, Resource, Site, demo_sites
+
+pytestmark = pytest.mark.slow  # real crawls or CLI runs in subprocesses
 
 
 def _crawl(sites_file: Path, data_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -25,7 +28,7 @@ def _crawl(sites_file: Path, data_dir: Path, *extra: str) -> subprocess.Complete
 
 
 def _site_runs(data_dir: Path, run_id: int) -> dict[str, tuple[int, int, int]]:
-    db = sqlite3.connect(data_dir / "nianbao.db")
+    db = sqlite3.connect(db_path(data_dir))
     rows = db.execute(
         "SELECT site, new_items, changed_items, removed_items FROM site_runs WHERE run_id = ?", [run_id]
     )
@@ -33,7 +36,7 @@ def _site_runs(data_dir: Path, run_id: int) -> dict[str, tuple[int, int, int]]:
 
 
 def _bytes(data_dir: Path, run_id: int) -> int:
-    db = sqlite3.connect(data_dir / "nianbao.db")
+    db = sqlite3.connect(db_path(data_dir))
     return db.execute("SELECT sum(size) FROM fetches WHERE run_id = ?", [run_id]).fetchone()[0] or 0
 
 
@@ -58,8 +61,7 @@ def test_recrawl_of_an_unchanged_portal_moves_few_bytes_and_reports_nothing_new(
 
 
 def test_a_changed_report_becomes_a_new_version_and_the_old_one_stays(tmp_path: Path) -> None:
-    sites = demo_sites()
-    site = next(s for s in sites if s.name == "huancui")
+    (site,) = sites = [s for s in demo_sites() if s.name == "huancui"]  # the one site it is about
     path = site.expected_reports[0].path
     with MockServer(sites, proxy=False) as server:
         sites_file = sites_yaml_for(tmp_path / "sites.yaml", sites, server.base_url)
@@ -74,7 +76,7 @@ def test_a_changed_report_becomes_a_new_version_and_the_old_one_stays(tmp_path: 
         url = urljoin(server.base_url("huancui"), path)
     assert second.returncode == 0, second.stdout
     assert _site_runs(tmp_path / "d", 2)["huancui"] == (0, 1, 0)
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     versions = db.execute(
         "SELECT run_id, status, sha256 FROM fetches WHERE url = ? AND role = 'report' ORDER BY id", [url]
     ).fetchall()
@@ -90,8 +92,7 @@ def test_a_changed_report_becomes_a_new_version_and_the_old_one_stays(tmp_path: 
 
 
 def test_a_report_gone_from_the_list_is_counted_as_removed(tmp_path: Path) -> None:
-    sites = demo_sites()
-    site = next(s for s in sites if s.name == "lingwu")
+    (site,) = sites = [s for s in demo_sites() if s.name == "lingwu"]  # the one site it is about
     report_path = site.expected_reports[0].path
     with MockServer(sites, proxy=False) as server:
         sites_file = sites_yaml_for(tmp_path / "sites.yaml", sites, server.base_url)
@@ -148,7 +149,7 @@ def test_a_crawl_killed_with_sigkill_resumes_and_ends_with_the_same_archive(tmp_
     assert not list((killed_dir / "frontier").glob("*.sqlite")), "a finished crawl clears its frontier"
 
     def archive_state(data_dir: Path) -> tuple[set, set]:
-        db = sqlite3.connect(data_dir / "nianbao.db")
+        db = sqlite3.connect(db_path(data_dir))
         files = {row[0] for row in db.execute("SELECT sha256 FROM files")}
         reports = set(db.execute("SELECT title, agency, year, published, sha256 FROM reports"))
         return files, reports
@@ -158,7 +159,7 @@ def test_a_crawl_killed_with_sigkill_resumes_and_ends_with_the_same_archive(tmp_
 
 def _fetch_count(data_dir: Path) -> int:
     try:
-        db = sqlite3.connect(f"file:{data_dir / 'nianbao.db'}?mode=ro", uri=True, timeout=1)
+        db = sqlite3.connect(f"file:{db_path(data_dir)}?mode=ro", uri=True, timeout=1)
         return db.execute("SELECT count(*) FROM fetches").fetchone()[0]
     except sqlite3.Error:
         return 0

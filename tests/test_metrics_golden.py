@@ -6,8 +6,8 @@ not by running the extractor. Documents come from:
 
 - ``tests/fixtures/seeds/NNN.tables.json`` (expected grids) + ``NNN.expected.txt`` (text);
 - the seed's own tab-separated table lines (seeds 000 and 002, from /work/shared/seeds);
-- the real format parsers on the seed fixtures and on /work/shared/realworld — skipped until
-  ``parsers.formats`` can be imported (the lead wires them in) or when realworld is absent.
+- the real format parsers on the seed fixtures and on ../shared/realworld (skipped when that is
+  absent; a parser that cannot be imported fails the module, it is never skipped).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from parsers.document import Block, Document, Table
+from parsers.formats import parse
 from parsers.metrics import extract, year_over_year
 from parsers.metrics.model import MetricsResult
 from parsers.metrics.requests import APPLICANTS
@@ -181,18 +182,9 @@ def test_prose_figures_are_low_confidence() -> None:
 # ------------------------------------------------------------------ real parsers
 
 
-def _real_parse() -> Any:
-    try:
-        from parsers.formats import parse
-    except ImportError as exc:  # the format parsers have not landed yet
-        pytest.skip(f"parsers.formats not importable yet: {exc}")
-    return parse
-
-
 @pytest.mark.parametrize("ext", ["body.html", "docx", "pdf"])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_seed_files_through_the_real_parsers(seed: str, ext: str) -> None:
-    parse = _real_parse()
     doc = parse((FIXTURES / f"{seed}.{ext}").read_bytes())
     assert_matches_golden(extract(doc), golden(f"seed_{seed}"))
 
@@ -201,7 +193,6 @@ def test_seed_files_through_the_real_parsers(seed: str, ext: str) -> None:
 def test_real_reports_through_the_real_parsers(name: str) -> None:
     if not REALWORLD.is_dir():
         pytest.skip("…/shared/realworld not present (only in the dev workspace)")
-    parse = _real_parse()
     doc = parse((REALWORLD / REAL[name]).read_bytes())
     assert_matches_golden(extract(doc), golden(name))
 
@@ -209,7 +200,6 @@ def test_real_reports_through_the_real_parsers(name: str) -> None:
 def test_hongze_year_over_year_through_the_real_parsers() -> None:
     if not REALWORLD.is_dir():
         pytest.skip("…/shared/realworld not present (only in the dev workspace)")
-    parse = _real_parse()
     y2023 = extract(parse((REALWORLD / REAL["jiangsu_huaian_hongze_2023_gov_annual_report"]).read_bytes()))
     y2024 = extract(parse((REALWORLD / REAL["jiangsu_huaian_hongze_2024_gov_annual_report"]).read_bytes()))
     checks = year_over_year(y2023, y2024)

@@ -10,7 +10,6 @@ import gzip
 import http.client
 import re
 import signal
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -23,6 +22,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+from tests.helpers import background, wait_until
 from tests.mockportal import MockServer, Resource, Site, demo_sites
 from tests.mockportal.server import post_key
 from tests.mockportal.sites import missing_fixtures
@@ -347,21 +347,14 @@ def test_real_fixture_files_are_served(server: MockServer, sites: dict[str, Site
             assert fragment.splitlines()[5] in text
 
 
-def test_serve_command() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.mockportal", "serve"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        m = re.match(r"proxy: (http://127\.0\.0\.1:\d+)", first)
-        assert m, first
+@pytest.mark.slow
+def test_serve_command(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "tests.mockportal", "serve"]
+    with background(command, log, stop_signal=signal.SIGINT, grace=60) as proc:  # a busy machine is slow
+        wait_until(lambda: "Ctrl-C to stop" in log.read_text(), proc, log, timeout=60)
+        m = re.search(r"^proxy: (http://127\.0\.0\.1:\d+)$", log.read_text(), re.M)
+        assert m, log.read_text()
         answer = fetch("http://www.qufu.nianbao.test/robots.txt", proxy=m.group(1))
         assert answer.status == 200 and b"Disallow: /admin/" in answer.body
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
-    assert proc.returncode == 0
+    assert proc.returncode == 0  # Ctrl-C stops it cleanly

@@ -373,6 +373,7 @@ def test_pdf_page_out_of_range_is_a_parse_error() -> None:
 # ----------------------------------------------------------------------------- PDF integration
 
 
+@pytest.mark.slow
 @needs_tesseract
 def test_pdf_parser_reads_scanned_pages_by_ocr() -> None:
     doc = formats.parse((SCANNED / "001_p2-3.pdf").read_bytes())

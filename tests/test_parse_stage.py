@@ -7,25 +7,14 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
-
-from archive import Archive
+from archive import Archive, db_path
 from nianbao.parse import parse_archive
-from tests.helpers import ROOT, run_cli
+from parsers.version import PACKAGE_DIR, PARSER_RELEASE, PARSER_VERSION, source_digest
+from tests.helpers import run_cli
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("parse") / "data"
-    result = run_cli(
-        "crawl", "--replay", str(ROOT / "cassettes" / "demo.warc.gz"), "--data-dir", str(data_dir)
-    )
-    assert result.returncode in (0, 1), result.stderr
-    return data_dir
-
-
-def _copy(demo: Path, tmp_path: Path) -> Archive:
-    shutil.copytree(demo, tmp_path / "d")
+def _copy(demo_archive: Path, tmp_path: Path) -> Archive:
+    shutil.copytree(demo_archive, tmp_path / "d")
     return Archive(tmp_path / "d")
 
 
@@ -35,8 +24,8 @@ def _reports(archive: Archive) -> list[tuple]:
     ).fetchall()
 
 
-def test_parallel_and_inline_parsing_give_the_same_reports(demo: Path, tmp_path: Path) -> None:
-    archive = _copy(demo, tmp_path)
+def test_parallel_and_inline_parsing_give_the_same_reports(demo_archive: Path, tmp_path: Path) -> None:
+    archive = _copy(demo_archive, tmp_path)
     before = _reports(archive)
     metrics = archive.db.execute("SELECT report_id, key, value, raw FROM metrics ORDER BY 1, 2").fetchall()
     parallel = parse_archive(archive, run_id=None, only_new=False, workers=2)
@@ -52,9 +41,9 @@ def test_parallel_and_inline_parsing_give_the_same_reports(demo: Path, tmp_path:
 
 
 def test_a_document_over_the_time_limit_is_a_problem_and_the_stage_goes_on(
-    demo: Path, tmp_path: Path
+    demo_archive: Path, tmp_path: Path
 ) -> None:
-    archive = _copy(demo, tmp_path)
+    archive = _copy(demo_archive, tmp_path)
     summary = parse_archive(archive, run_id=None, only_new=False, workers=2, time_limit=0.0005)
     assert summary.reports == len(_reports(archive))  # every report still has its row
     messages = [row[0] for row in archive.db.execute("SELECT message FROM problems WHERE stage = 'parse'")]
@@ -63,9 +52,22 @@ def test_a_document_over_the_time_limit_is_a_problem_and_the_stage_goes_on(
     assert errors >= 1
 
 
-def test_reparse_filters_and_reports_what_changed(demo: Path, tmp_path: Path) -> None:
-    shutil.copytree(demo, tmp_path / "d")
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+def _snapshot(data_dir: Path) -> dict[str, list[tuple]]:
+    db = sqlite3.connect(db_path(data_dir))
+    columns = {
+        "reports": "id, title, agency, year, published, era, url, sha256, fetch_id",
+        "metrics": "report_id, key, value, raw",
+        "fetches": "*",
+        "files": "*",
+    }
+    return {t: db.execute(f"SELECT {c} FROM {t} ORDER BY 1, 2").fetchall() for t, c in columns.items()}
+
+
+def test_reparse_filters_reports_what_changed_and_rebuilds_the_same(
+    demo_archive: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(demo_archive, tmp_path / "d")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     victim, key = db.execute("SELECT report_id, key FROM metrics WHERE value IS NOT NULL LIMIT 1").fetchone()
     with db:
         db.execute("UPDATE metrics SET value = value + 1 WHERE report_id = ? AND key = ?", [victim, key])
@@ -77,5 +79,35 @@ def test_reparse_filters_and_reports_what_changed(demo: Path, tmp_path: Path) ->
     only_zip = run_cli("reparse", "--data-dir", str(tmp_path / "d"), "--format", "zip")
     assert "reparsed 0 reports" in only_zip.stdout
     full = run_cli("reparse", "--data-dir", str(tmp_path / "d"))
+    assert full.returncode in (0, 1), full.stderr
     assert "0 reports added, 0 removed, 1 changed (1 metric values differ)" in full.stdout, full.stdout
-    assert db.execute("SELECT title FROM reports WHERE id = ?", [victim]).fetchone()[0] != "stale"
+    # The reparse rebuilt exactly what the crawl had built and left the archive tables alone.
+    assert _snapshot(tmp_path / "d") == _snapshot(demo_archive)
+    runs = db.execute("SELECT command FROM crawl_runs ORDER BY id").fetchall()
+    assert runs[-1][0] == "reparse"
+
+
+def test_a_crawl_reparses_exactly_the_reports_of_another_parser_version(
+    demo_archive: Path, tmp_path: Path
+) -> None:
+    archive = _copy(demo_archive, tmp_path)
+    first = parse_archive(archive, run_id=None)  # what a crawl runs: only what is not up to date
+    assert first.reports == 0 and first.skipped == len(_reports(archive))
+    with archive.db.conn:
+        archive.db.execute(
+            "UPDATE reports SET parser_version = '0.2.0' WHERE id = (SELECT min(id) FROM reports)"
+        )
+    again = parse_archive(archive, run_id=None)
+    assert (again.reports, again.skipped) == (1, first.skipped - 1)
+    assert {row[0] for row in archive.db.execute("SELECT parser_version FROM reports")} == {PARSER_VERSION}
+
+
+def test_the_parser_version_follows_the_parsers_source(tmp_path: Path) -> None:
+    copy = tmp_path / "parsers"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert f"{PARSER_RELEASE}+{source_digest(copy)}" == PARSER_VERSION
+    rule = copy / "titles.py"
+    rule.write_text(rule.read_text(encoding="utf-8") + "\nEXTRA_RULE = 1\n", encoding="utf-8")
+    assert source_digest(copy) != PARSER_VERSION.split("+")[1]
+    (copy / "formats" / "newformat.py").write_text("", encoding="utf-8")
+    assert len({source_digest(copy), PARSER_VERSION.split("+")[1]}) == 2

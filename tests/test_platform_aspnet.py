@@ -3,23 +3,16 @@ own form, on synthetic pages and a mock WebForms portal crawled by the real CLI.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from crawler.platforms import PLATFORMS
 from crawler.platforms.aspnet import AspNet
 from crawler.platforms.generic import Generic
-from tests.helpers import (
-    assert_attachments_archived_as_served,
-    assert_found_exactly_the_reports,
-    problems_outside_parsing,
-)
 from tests.mockportal.families import aspnet as family
-from tests.mockportal.families.kit import Crawl, crawl, dangling_links
+from tests.mockportal.families.kit import Crawl, dangling_links
 
 FORM = """<form name="aspnetForm" method="post" action="./List.aspx?cat=5" id="aspnetForm">
 <input type="hidden" name="__EVENTTARGET" id="__EVENTTARGET" value="" />
@@ -78,19 +71,10 @@ def test_mock_list_pages_beyond_the_first_exist_only_as_postback_answers() -> No
     assert dangling_links(site) == []
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
-    with crawl([family.build()], tmp_path_factory.mktemp("aspnet")) as result:
-        yield result
-
-
-def test_platform_is_registered() -> None:
-    assert AspNet in PLATFORMS
-
-
-def test_crawl_finds_exactly_the_reports_and_no_decoys(crawled: Crawl) -> None:
-    assert_found_exactly_the_reports(crawled, crawled.sites[0])
-    assert problems_outside_parsing(crawled.db) == []
+@pytest.fixture
+def crawled(cms_crawl: Crawl) -> Crawl:
+    """This family's site in the one crawl of every CMS family (tests/conftest.py)."""
+    return cms_crawl.only(family.NAME)
 
 
 def test_postbacks_carried_each_pages_view_state(crawled: Crawl) -> None:
@@ -105,10 +89,9 @@ def test_postbacks_carried_each_pages_view_state(crawled: Crawl) -> None:
     assert moves == sorted((family.view_state(k), f"Page${k + 1}") for k in (1, 2, 3))
 
 
-def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawl) -> None:
-    attachments = assert_attachments_archived_as_served(crawled)
-    assert len(attachments) == 3  # two direct, one through DownLoad.aspx (302)
+def test_the_download_handler_attachment_is_archived_through_its_redirect(crawled: Crawl) -> None:
     site = crawled.sites[0]
+    attachments = {row["url"]: row for row in crawled.fetched(site, "attachment")}
     redirected = [row for row in attachments.values() if row["final_url"] != row["url"]]
     assert [row["url"] for row in redirected] == [
         crawled.url(site, p) for r in site.expected_reports for p in r.attachments if "DownLoad" in p

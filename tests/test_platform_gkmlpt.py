@@ -5,21 +5,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.platforms import PLATFORMS
 from crawler.platforms.gkmlpt import Gkmlpt
-from tests.helpers import (
-    assert_attachments_archived_as_served,
-    assert_found_exactly_the_reports,
-    problems_outside_parsing,
-)
 from tests.mockportal.families import gkmlpt as family
-from tests.mockportal.families.kit import Crawl, crawl, dangling_links
+from tests.mockportal.families.kit import Crawl, dangling_links
 
 
 def _page(url: str, script: str) -> HtmlResponse:
@@ -100,27 +93,13 @@ def test_mock_column_page_lists_nothing_by_itself() -> None:
     assert dangling_links(site) == []
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
-    with crawl([family.build()], tmp_path_factory.mktemp("gkmlpt")) as result:
-        yield result
-
-
-def test_platform_is_registered() -> None:
-    assert Gkmlpt in PLATFORMS
-
-
-def test_crawl_finds_exactly_the_reports_and_no_decoys(crawled: Crawl) -> None:
-    assert_found_exactly_the_reports(crawled, crawled.sites[0])
-    assert problems_outside_parsing(crawled.db) == []
+@pytest.fixture
+def crawled(cms_crawl: Crawl) -> Crawl:
+    """This family's site in the one crawl of every CMS family (tests/conftest.py)."""
+    return cms_crawl.only(family.NAME)
 
 
 def test_crawl_read_every_api_page(crawled: Crawl) -> None:
     site = crawled.sites[0]
     api = sorted(path for _, path in crawled.requested(site) if "/gkmlpt/api/" in path)
     assert api == [family.api_path(n) for n in (1, 2, 3)]
-
-
-def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawl) -> None:
-    attachments = assert_attachments_archived_as_served(crawled)
-    assert len(attachments) == 3  # two linked, one behind onclick

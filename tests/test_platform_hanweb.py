@@ -22,6 +22,7 @@ import yaml
 from scrapy import Request
 from scrapy.http import HtmlResponse, JsonResponse, TextResponse, XmlResponse
 
+from archive import db_path
 from crawler.platforms import PLATFORMS, platform_for
 from crawler.platforms.generic import Generic
 from crawler.platforms.hanweb import Hanweb, parse_datastore
@@ -448,6 +449,7 @@ def test_list_apis_are_called_once_per_needed_group_with_the_page_form(crawled: 
 # --------------------------------------------------------------------------- cassette
 
 
+@pytest.mark.slow
 def test_bundled_cassette_replays_to_the_expected_reports(tmp_path: Path) -> None:
     _registered()
     sites = hanweb_sites()
@@ -459,7 +461,7 @@ def test_bundled_cassette_replays_to_the_expected_reports(tmp_path: Path) -> Non
         no_network=can_unshare_network(),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     found = set(db.execute("SELECT url, title, year FROM reports"))
     expected = {(f"http://{s.host}{r.path}", r.title, r.year) for s in sites for r in s.expected_reports}
     assert found == expected

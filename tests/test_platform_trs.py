@@ -4,21 +4,19 @@ all the CMS mock families (cassettes/trs.warc.gz)."""
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.platforms import PLATFORMS
+from archive import db_path
 from crawler.platforms.generic import Generic
 from crawler.platforms.trs import TRS, honest
 from tests.helpers import ROOT, can_unshare_network, run_cli
 from tests.mockportal.families import trs as family
-from tests.mockportal.families.kit import Crawl, cms_sites, crawl, dangling_links, served, write_sites_file
+from tests.mockportal.families.kit import Crawl, cms_sites, dangling_links, served, write_sites_file
 
 REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld" / "portals_cms"
 CASSETTE = ROOT / "cassettes" / "trs.warc.gz"
@@ -168,21 +166,10 @@ def test_mock_column_pages_are_reachable_only_through_the_pager_script() -> None
     assert dangling_links(site) == []
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
-    with crawl([family.build()], tmp_path_factory.mktemp("trs")) as result:
-        yield result
-
-
-def test_platform_is_registered() -> None:
-    assert TRS in PLATFORMS, "crawler/platforms/__init__.py must list TRS (before Generic)"
-
-
-def test_crawl_finds_exactly_the_reports_and_no_decoys(crawled: Crawl) -> None:
-    site = crawled.sites[0]
-    assert crawled.reports(site) == {crawled.url(site, r.path) for r in site.expected_reports}
-    as_reports = {row["url"] for row in crawled.fetched(site, "report")}
-    assert not as_reports & {crawled.url(site, path) for path in site.decoys}
+@pytest.fixture
+def crawled(cms_crawl: Crawl) -> Crawl:
+    """This family's site in the one crawl of every CMS family (tests/conftest.py)."""
+    return cms_crawl.only(family.NAME)
 
 
 def test_stubs_end_the_paging_without_errors(crawled: Crawl) -> None:
@@ -207,17 +194,6 @@ def test_titles_reach_the_database_without_mojibake(crawled: Crawl) -> None:
         assert (title, link_text) == (report.title, report.title)
 
 
-def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawl) -> None:
-    site = crawled.sites[0]
-    attachments = {row["url"]: row for row in crawled.fetched(site, "attachment")}
-    expected = [(r, path) for r in site.expected_reports for path in r.attachments]
-    assert len(expected) == len(attachments) == 7
-    for report, path in expected:
-        row = attachments[crawled.url(site, path)]
-        assert row["sha256"] == hashlib.sha256(served(site, path).body).hexdigest()
-        assert row["referer"] == crawled.url(site, report.path)
-
-
 def test_metadata_of_a_mock_article() -> None:
     site = family.build()
     report = site.expected_reports[0]
@@ -236,6 +212,7 @@ def test_metadata_of_a_mock_article() -> None:
 # --------------------------------------------------------------------------- the cassette
 
 
+@pytest.mark.slow
 def test_bundled_cassette_replays_every_cms_family_offline(tmp_path: Path) -> None:
     sites = cms_sites()
     sites_file = write_sites_file(tmp_path / "sites.yaml", sites)
@@ -250,7 +227,7 @@ def test_bundled_cassette_replays_every_cms_family_offline(tmp_path: Path) -> No
         no_network=can_unshare_network(),
     )
     assert result.returncode in (0, 1), result.stderr
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     for site in sites:
         found = {row[0] for row in db.execute("SELECT url FROM reports WHERE site = ?", [site.name])}
         assert found == {f"http://{site.host}{r.path}" for r in site.expected_reports}, site.name

@@ -3,22 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.platforms import PLATFORMS
 from crawler.platforms.generic import Generic
 from crawler.platforms.ucap import Ucap
-from tests.helpers import (
-    assert_attachments_archived_as_served,
-    assert_found_exactly_the_reports,
-    problems_outside_parsing,
-)
 from tests.mockportal.families import ucap as family
-from tests.mockportal.families.kit import Crawl, crawl, dangling_links, served
+from tests.mockportal.families.kit import Crawl, dangling_links, served
 
 REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld" / "portals_cms"
 
@@ -96,19 +89,10 @@ def test_mock_column_pages_are_linked_only_by_script() -> None:
     assert dangling_links(site) == []
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
-    with crawl([family.build()], tmp_path_factory.mktemp("ucap")) as result:
-        yield result
-
-
-def test_platform_is_registered() -> None:
-    assert Ucap in PLATFORMS
-
-
-def test_crawl_finds_exactly_the_reports_and_no_decoys(crawled: Crawl) -> None:
-    assert_found_exactly_the_reports(crawled, crawled.sites[0])
-    assert problems_outside_parsing(crawled.db) == []
+@pytest.fixture
+def crawled(cms_crawl: Crawl) -> Crawl:
+    """This family's site in the one crawl of every CMS family (tests/conftest.py)."""
+    return cms_crawl.only(family.NAME)
 
 
 def test_titles_and_dates_reach_the_database(crawled: Crawl) -> None:
@@ -118,8 +102,3 @@ def test_titles_and_dates_reach_the_database(crawled: Crawl) -> None:
             "SELECT title, year FROM reports WHERE url = ?", [crawled.url(site, report.path)]
         ).fetchone()
         assert tuple(row) == (report.title, report.year)
-
-
-def test_every_attachment_is_archived_with_the_sha256_of_the_served_bytes(crawled: Crawl) -> None:
-    attachments = assert_attachments_archived_as_served(crawled)
-    assert len(attachments) == 3  # block, body, absolute; one report has none

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from archive import db_path
 from crawler.render import chromium_path
 from tests.helpers import FAST, ROOT, run_cli, sites_yaml_for
 from tests.mockportal import MockServer, Resource, Site
 
-pytestmark = pytest.mark.skipif(
-    chromium_path() is None, reason="Debian's chromium is not installed (make setup installs it)"
-)
+pytestmark = [
+    pytest.mark.slow,  # real crawls with a browser
+    pytest.mark.skipif(
+        chromium_path() is None, reason="Debian's chromium is not installed (make setup installs it)"
+    ),
+]
 
 TITLE = "某县政务服务管理局2019年政府信息公开工作年度报告"
 LIST_SCRIPT = f"""
@@ -72,7 +76,7 @@ def test_a_script_built_list_is_rendered_and_only_it(tmp_path: Path) -> None:
         base = server.base_url("scripted")
         served = [path for _, _, path in server.requests]
     assert result.returncode == 0, result.stdout + result.stderr
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     assert [row[0] for row in db.execute("SELECT url FROM reports")] == [base + "nb/201911/t20200115_77.html"]
     stats = json.loads(db.execute("SELECT stats FROM crawl_runs").fetchone()[0])
     assert stats["rendered"] == 1  # the list page, once; not the home page, report or attachment
@@ -91,7 +95,7 @@ def test_render_never_keeps_the_browser_off(tmp_path: Path) -> None:
         )
         run_cli("crawl", "--sites", str(sites_file), "--data-dir", str(tmp_path / "d"), *FAST)
         served = [path for _, _, path in server.requests]
-    db = sqlite3.connect(tmp_path / "d" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp_path / "d"))
     assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 0
     assert "/nb/list.js" not in served
     assert json.loads(db.execute("SELECT stats FROM crawl_runs").fetchone()[0])["rendered"] == 0

@@ -15,12 +15,11 @@ import json
 import os
 import socket
 import sqlite3
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ import pytest
 from archive.db import open_db
 from archive.derived import ensure_metric_keys
 from nianbao.serve import UNDOCUMENTED, build_metadata, canned_queries
-from tests.helpers import ROOT, run_cli
+from tests.helpers import background, copy_archive, free_port, run_cli, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_BINARY = Path("/usr/lib/chromium/chromium")
@@ -138,34 +137,9 @@ def test_report_summary_compares_eras() -> None:
 
 # -- the server and the browser -----------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("serve") / "data"
-    result = run_cli("crawl", "--replay", "cassettes/demo.warc.gz", "--data-dir", str(data), "-q")
-    assert result.returncode in (0, 1), result.stdout + result.stderr
-    _with_metric_dictionary(data / "nianbao.db")
-    return data
-
-
-def _with_metric_dictionary(db_path: Path) -> None:
-    """The metric dictionary as parsers/metrics loads it (``metric_keys``: key, label_zh,
-    label_en); where this branch does not have it yet, a stand-in holding two labels."""
-    with sqlite3.connect(db_path) as conn:
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'metric_keys'").fetchone():
-            return
-        conn.execute("CREATE TABLE metric_keys (key TEXT PRIMARY KEY, label_zh TEXT, label_en TEXT)")
-        conn.executemany(
-            "INSERT INTO metric_keys VALUES (?, ?, ?)",
-            [
-                ("legacy.requests.received", "收到申请数", "requests received"),
-                ("requests.new.total", "本年新收政府信息公开申请数量", "new requests"),
-            ],
-        )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def demo_dir(demo_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo archive: serve refreshes the search index, the shared one stays as is."""
+    return copy_archive(demo_archive, tmp_path_factory.mktemp("serve") / "data")
 
 
 def _get(url: str) -> int:
@@ -178,37 +152,24 @@ def _fetch(url: str) -> tuple[int, dict[str, str], bytes]:
         return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
 
 
+def _answers(url: str) -> bool:
+    try:
+        return _get(url) == 200
+    except OSError:
+        return False
+
+
 @pytest.fixture(scope="module")
-def server(demo_dir: Path, tmp_path_factory):
-    port = _free_port()
+def server(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
     log = tmp_path_factory.mktemp("serve-log") / "serve.log"
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
-    command = [sys.executable, "-m", "nianbao.cli", "serve", "--data-dir", str(demo_dir)]
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    command = [sys.executable, "-m", "nianbao.cli", "serve", "--data-dir", str(demo_dir), "--port", str(port)]
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            if process.poll() is not None:
-                pytest.fail(f"nianbao serve exited {process.returncode}: {log.read_text()}")
-            try:
-                if _get(base + "/-/versions.json") == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"nianbao serve did not answer on {base}: {log.read_text()}")
-        assert f"http://127.0.0.1:{port}/" in log.read_text()  # it printed its URL
+    with background(command, log, env=env) as process:
+        wait_until(lambda: _answers(base + "/-/versions.json"), process, log, timeout=60)
+        assert f"{base}/" in log.read_text()  # it printed its URL
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # never leave a server behind
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -22,25 +22,16 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from archive import Archive
+from archive import Archive, db_path
 from crawler.middlewares.cassette import _RawHeaders
 from nianbao.cli import main
 from nianbao.export import export_warc
 from nianbao.importwarc import import_warcs
-from tests.helpers import ROOT, run_cli
+from tests.helpers import run_cli
 from tests.mockportal import MockServer
 from tests.mockportal.sites import Site, demo_sites
 
-CASSETTE = ROOT / "cassettes" / "demo.warc.gz"
 WARCIO = Path(sys.executable).parent / "warcio"
-
-
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("warc") / "data"
-    result = run_cli("crawl", "--replay", str(CASSETTE), "--data-dir", str(data_dir), "-q")
-    assert result.returncode in (0, 1), result.stderr
-    return data_dir
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +54,7 @@ def huancui_warcs(demo_archive: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def _rows(data_dir: Path, sql: str) -> list[tuple]:
-    return sqlite3.connect(data_dir / "nianbao.db").execute(sql).fetchall()
+    return sqlite3.connect(db_path(data_dir)).execute(sql).fetchall()
 
 
 def _site(name: str) -> Site:
@@ -137,6 +128,7 @@ FETCHES = (
 )
 
 
+@pytest.mark.slow
 def test_round_trip_gives_the_same_reports_metrics_and_fetches(
     exported: Path, demo_archive: Path, tmp_path: Path
 ) -> None:
@@ -168,6 +160,7 @@ def test_importing_again_stores_no_object_twice(huancui_warcs: dict[str, Path], 
 
 
 # -- other crawlers' WARCs -----------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wget") is None, reason="wget is not installed")
 def test_a_wget_warc_of_a_portal_yields_its_report(tmp_path: Path) -> None:
     site = _site("weihai")
@@ -254,6 +247,7 @@ def _chunked(data: bytes, size: int = 1000) -> bytes:
     return b"".join(parts) + b"0\r\n\r\n"
 
 
+@pytest.mark.slow
 def test_a_foreign_warc_is_decoded_and_roles_follow_links_and_redirects(tmp_path: Path) -> None:
     site = _site("qufu")
     (expected,) = site.expected_reports

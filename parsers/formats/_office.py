@@ -12,7 +12,8 @@ Three things live here:
    temp directory per call (concurrent workers cannot share a profile; the directory is always
    removed), and the time limit of :mod:`parsers.limits` (the whole process group is killed).
    The binary is ``soffice`` on PATH unless ``NIANBAO_SOFFICE`` (or the ``soffice`` argument)
-   names another one. :func:`document_from_docx` reads the result with the DOCX parser.
+   names another one. A LibreOffice that crashes is tried once more (tenacity), one that
+   outlives the limit is not. :func:`document_from_docx` reads the result with the DOCX parser.
 3. **Spreadsheet cells → Table**: :func:`format_number` renders a number as Excel shows it
    (``4500.0`` → ``"4500"``, ``9.5`` → ``"9.5"``, ``"0.00"`` → two decimals) and
    :func:`sheet_table` builds a :class:`Table` from a sheet's non-blank cells and merged ranges.
@@ -29,6 +30,8 @@ import tempfile
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+
+import tenacity
 
 from parsers import limits
 from parsers.document import Cell, Document, ParseError, Table
@@ -82,6 +85,15 @@ def soffice_binary(explicit: str | None = None) -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+class ConverterCrashed(ParseError):
+    """LibreOffice died of a signal (a crash, not our time limit) before it wrote the result."""
+
+
+# A crash is retried once, in a fresh profile: LibreOffice now and then dies on start-up (a
+# half-made profile, a race among concurrent instances), and the same file then converts.
+CONVERT_ATTEMPTS = 2
+
+
 def convert_with_libreoffice(
     data: bytes,
     suffix: str,
@@ -93,12 +105,24 @@ def convert_with_libreoffice(
     """Convert ``data`` (a file whose usual extension is ``suffix``) and return the result.
 
     Raises :class:`ConverterMissing` without a binary, :class:`~parsers.limits.TimeLimitExceeded`
-    when the conversion outlives ``timeout`` (default :func:`~parsers.limits.convert_timeout`),
-    and ParseError when LibreOffice produces nothing.
+    when the conversion outlives ``timeout`` (default :func:`~parsers.limits.convert_timeout`;
+    never retried), :class:`ConverterCrashed` when LibreOffice crashed on every attempt, and
+    ParseError when it produces nothing.
     """
     binary = soffice_binary(soffice)
     if binary is None:
         raise ConverterMissing("LibreOffice (soffice) is not installed")
+    limit = limits.convert_timeout() if timeout is None else timeout
+    attempt = tenacity.retry(
+        retry=tenacity.retry_if_exception_type(ConverterCrashed),
+        stop=tenacity.stop_after_attempt(CONVERT_ATTEMPTS),
+        reraise=True,
+    )(_convert_once)
+    return attempt(binary, data, suffix, target, limit)
+
+
+def _convert_once(binary: str, data: bytes, suffix: str, target: str, timeout: float) -> bytes:
+    """One conversion in its own temporary directory and LibreOffice profile."""
     extension = target.split(":", 1)[0]
     work = Path(tempfile.mkdtemp(prefix="nianbao-lo-"))
     try:
@@ -120,20 +144,27 @@ def convert_with_libreoffice(
         ]
         # LibreOffice's own temp files go to our directory too, so they are removed with it.
         env = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": str(work)}
-        result = limits.run_with_timeout(
-            cmd, limits.convert_timeout() if timeout is None else timeout, env=env, cwd=work
-        )
+        result = limits.run_with_timeout(cmd, timeout, env=env, cwd=work)
         produced = out_dir / f"document.{extension}"
         if not produced.is_file() or produced.stat().st_size == 0:
             detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
-            raise ParseError(
-                f"LibreOffice could not convert the file (exit status {result.returncode}"
-                + (f": {detail[0][:200]}" if detail else "")
-                + ")"
-            )
+            why = f"exit status {result.returncode}" + (f": {detail[0][:200]}" if detail else "")
+            if _crashed(result.returncode):
+                raise ConverterCrashed(f"LibreOffice crashed ({why})")
+            raise ParseError(f"LibreOffice could not convert the file ({why})")
         return produced.read_bytes()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _crashed(returncode: int) -> bool:
+    """Whether an exit status means death by a signal: negative when the process itself was
+    signalled, 128 + N when a wrapper shell (``soffice`` is a script) reports it.
+
+    >>> _crashed(-11), _crashed(139), _crashed(1), _crashed(0)
+    (True, True, False, False)
+    """
+    return returncode < 0 or 128 < returncode < 160
 
 
 def document_from_docx(docx_bytes: bytes, name: str) -> Document:

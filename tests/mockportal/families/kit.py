@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 from parsel import Selector
 
+from archive import db_path
 from crawler.links import unwrap_href
 from tests.helpers import FAST, ROOT, Crawl
 from tests.mockportal.server import MockServer
@@ -364,7 +365,7 @@ def crawl(sites: list[Site], tmp: Path, *extra: str) -> Iterator[Crawl]:
     sites_file = write_sites_file(tmp / "sites.yaml", sites)
     with MockServer(sites, direct=False) as server:
         result = run_crawl(server, sites_file, tmp / "data", *extra, timeout=300)
-    db = sqlite3.connect(tmp / "data" / "nianbao.db")
+    db = sqlite3.connect(db_path(tmp / "data"))
     db.row_factory = sqlite3.Row
     try:
         yield Crawl(server, sites, tmp / "data", db, result.returncode, result.stdout + result.stderr)

@@ -168,13 +168,21 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
         # tesseract's page layout analysis finds nothing on some single-line pages
         # ("Empty page!!"); read as one block of text instead
         (page_words,) = read_words([rest], dpi, True)
-    cell_words = _read_cells([crop for _, crop in cells], dpi)
+    columns = [(ti, cell.c0) for ti, t in enumerate(tables) for cell, _ in _cell_crops_of(t, cells)]
+    cell_words = _read_cells([crop for _, crop in cells], dpi, columns)
     for (cell, _), words in zip(cells, cell_words, strict=True):
         cell.words = words
     crops = {id(cell): crop for cell, crop in cells}
     for table in tables:
         _recheck_sums(table, crops, dpi)
     return layout(page_words, tables, page)
+
+
+def _cell_crops_of(
+    table: TableBox, cells: list[tuple[CellBox, Image.Image]]
+) -> list[tuple[CellBox, Image.Image]]:
+    mine = {id(b) for b in table.cells}
+    return [(b, crop) for b, crop in cells if id(b) in mine]
 
 
 def _recheck_sums(table: TableBox, crops: dict[int, Image.Image], dpi: float) -> None:
@@ -184,11 +192,11 @@ def _recheck_sums(table: TableBox, crops: dict[int, Image.Image], dpi: float) ->
 
     def reread(positions: list[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
         have = [p for p in positions if id(by_pos[p]) in crops]
-        images = [_enlarged(crops[id(by_pos[p])], 2) for p in have]
-        # another engine and another scale: tesseract's digit model, RapidOCR's at 2x
-        tess = read_words(images, dpi * 2, True, DIGITS)
-        rapid = rapid_digits(images) if rapid_available() else [("", 0.0)] * len(images)
-        return {p: [_text_of(t), r[0]] for p, t, r in zip(have, tess, rapid, strict=True)}
+        images = [crops[id(by_pos[p])] for p in have]
+        # another crop (cut to the digits), another scale, another engine
+        rapid = rapid_digits(images, tight=True) if rapid_available() else [("", 0.0)] * len(images)
+        tess = read_words([_enlarged(c, 2) for c in images], dpi * 2, True, DIGITS)
+        return {p: [r[0], _text_of(t)] for p, t, r in zip(have, tess, rapid, strict=True)}
 
     checked = recheck(grid, reread)
     for pos, (text, conf) in checked.items():
@@ -204,7 +212,8 @@ def _recheck_sums(table: TableBox, crops: dict[int, Image.Image], dpi: float) ->
 
 def find_tables(gray: Image.Image, dpi: float) -> list[TableBox]:
     """The ruled tables of a straight page: grids and merged cells (no text yet)."""
-    hs, vs = _anchored(*find_rules(gray, dpi), _px(dpi, 3))
+    # a rule may stop short of (or run past) the rule it meets by a few points
+    hs, vs = _anchored(*find_rules(gray, dpi), _px(dpi, 6))
     tables = []
     for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
         grid = _table_grid(h, v, dpi)
@@ -489,25 +498,37 @@ def _rules_along_rows(
 
 
 def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule], list[Rule]]:
-    """Only rules whose two ends meet rules of the other direction: a table's rules run from
-    border to border, while a line of text tops that happens to look like a rule does not.
+    """Only rules that meet at least two rules of the other direction, cut back to the
+    outermost of them: a table's rules run from border to border, while a line of text
+    tops that happens to look like a rule does not, and a rule lengthened by the strokes
+    of a heading just above the table ends at the table's border again.
 
     >>> h = [Rule(0, 0, 100), Rule(50, 0, 100), Rule(25, 30, 60)]
-    >>> v = [Rule(0, 0, 50), Rule(100, 0, 50)]
-    >>> _anchored(h, v, 3)[0]
+    >>> v = [Rule(0, -40, 50), Rule(100, 0, 50)]
+    >>> kept_h, kept_v = _anchored(h, v, 3)
+    >>> kept_h
     [Rule(pos=0, start=0, end=100), Rule(pos=50, start=0, end=100)]
+    >>> kept_v
+    [Rule(pos=0, start=0, end=50), Rule(pos=100, start=0, end=50)]
     """
 
-    def ends_met(r: Rule, others: list[Rule]) -> bool:
-        near = [o for o in others if o.start - touch <= r.pos <= o.end + touch]
-        return any(abs(o.pos - r.start) <= touch for o in near) and any(
-            abs(o.pos - r.end) <= touch for o in near
-        )
+    def met(r: Rule, others: list[Rule]) -> Rule | None:
+        meets = [
+            o.pos
+            for o in others
+            if o.start - touch <= r.pos <= o.end + touch and r.start - touch <= o.pos <= r.end + touch
+        ]
+        if len(meets) < 2:
+            return None
+        first, last = min(meets), max(meets)
+        start = r.start if r.start >= first - touch else first
+        end = r.end if r.end <= last + touch else last
+        return Rule(r.pos, start, end)
 
     for _ in range(4):  # dropping rules may strand others: repeat until nothing changes
-        kept_h = [h for h in hs if ends_met(h, vs)]
-        kept_v = [v for v in vs if ends_met(v, kept_h)]
-        if len(kept_h) == len(hs) and len(kept_v) == len(vs):
+        kept_h = [k for h in hs if (k := met(h, vs)) is not None]
+        kept_v = [k for v in vs if (k := met(v, kept_h)) is not None]
+        if kept_h == hs and kept_v == vs:
             break
         hs, vs = kept_h, kept_v
     return hs, vs
@@ -686,7 +707,9 @@ def _table(table: TableBox, page: int | None) -> Table:
 # ----------------------------------------------------------------------------- reading cells
 
 
-def _read_cells(crops: list[Image.Image], dpi: float) -> list[list[Word]]:
+def _read_cells(
+    crops: list[Image.Image], dpi: float, columns: list[tuple[int, int]] | None = None
+) -> list[list[Word]]:
     """Each cell's words: Chinese for labels, a digits-only reading for numbers.
 
     Every cell is first read with ``chi_sim`` (one run for the page's cells). A cell that
@@ -695,10 +718,20 @@ def _read_cells(crops: list[Image.Image], dpi: float) -> list[list[Word]]:
     digit model: ``eng`` restricted to digits and the decimal point, as one line (one run
     for all such cells, enlarged to the ~30 px glyphs the model likes). Its reading is
     kept when it is a number: the model can only answer with digits, so a "1" is never
-    "]" and an "O" is never a letter, without any table of replacements.
+    "]" and an "O" is never a letter, without any table of replacements. In a column of
+    numbers (``columns``: each crop's table and column), a cell read as one or two Chinese
+    characters ("11" as "虽") is a number too.
     """
     words = read_words(crops, dpi, True)
-    numeric = [i for i, ws in enumerate(words) if _could_be_number(_text_of(ws))]
+    texts = [re.sub(r"\s+", "", _text_of(ws)) for ws in words]
+    keys = columns or [(i, 0) for i in range(len(crops))]
+    numeric_cols = _number_columns(texts, keys)
+    numeric = [
+        i
+        for i, text in enumerate(texts)
+        if _could_be_number(text)
+        or (keys[i] in numeric_cols and len(text) <= 4 and len(_CJK.findall(text)) <= 2)
+    ]
     for i, (text, conf) in zip(numeric, read_numbers([crops[i] for i in numeric], dpi), strict=True):
         if _NUMBER.match(text):
             words[i] = [Word(text, 0.0, 0.0, float(crops[i].width), float(crops[i].height), conf)]
@@ -714,11 +747,14 @@ def read_numbers(crops: list[Image.Image], dpi: float) -> list[tuple[str, float]
     """
     if not crops:
         return []
-    if rapid_available():
-        return rapid_digits(crops)
-    factor = 1.5  # the model likes ~30 px glyphs
-    words = read_words([_enlarged(c, factor) for c in crops], dpi * factor, True, DIGITS)
-    return [(_text_of(ws), min((w.conf for w in ws), default=0.0)) for ws in words]
+    out = rapid_digits(crops) if rapid_available() else [("", 0.0)] * len(crops)
+    unread = [i for i, (text, _) in enumerate(out) if not _NUMBER.match(text)]
+    if unread:  # RapidOCR saw no digit (or is not installed): tesseract's digit model
+        factor = 1.5  # the model likes ~30 px glyphs
+        again = read_words([_enlarged(crops[i], factor) for i in unread], dpi * factor, True, DIGITS)
+        for i, ws in zip(unread, again, strict=True):
+            out[i] = (_text_of(ws), min((w.conf for w in ws), default=0.0))
+    return out
 
 
 _DIGIT_CHARS = "0123456789."
@@ -744,7 +780,21 @@ def _rapid_recognizer() -> object:
     return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1).text_rec
 
 
-def rapid_digits(crops: list[Image.Image]) -> list[tuple[str, float]]:
+def _tight(crop: Image.Image) -> Image.Image:
+    """The crop cut to its ink with a margin of a quarter of the ink's height: the
+    recogniser scales a line to 48 px high, so the digits should fill it."""
+    ink = np.asarray(crop) < 128
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return crop
+    height = int(rows[-1] - rows[0]) + 1
+    box = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+    # wide side margins: a short number needs enough time steps for "11" not to merge
+    border = (height, max(4, height // 2))
+    return ImageOps.expand(crop.crop(box), border=(border[0], border[1]) * 2, fill=255)
+
+
+def rapid_digits(crops: list[Image.Image], tight: bool = False) -> list[tuple[str, float]]:
     """RapidOCR's text-line recogniser over the crops, its CTC output masked to digits.
 
     The model scores every character of its alphabet at every step; keeping only the
@@ -760,7 +810,7 @@ def rapid_digits(crops: list[Image.Image]) -> list[tuple[str, float]]:
         masked[..., allowed] = preds[..., allowed]
         return decode(masked, *args, **kwargs)
 
-    images = [np.ascontiguousarray(np.asarray(c.convert("RGB"))) for c in crops]
+    images = [np.ascontiguousarray(np.asarray((_tight(c) if tight else c).convert("RGB"))) for c in crops]
     rec.postprocess_op = digits_only  # type: ignore[attr-defined]
     try:
         results, _ = rec(images)  # type: ignore[operator]
@@ -772,6 +822,20 @@ def rapid_digits(crops: list[Image.Image]) -> list[tuple[str, float]]:
 # what chi_sim makes of lone digits and of a cell's specks; anything else is text
 _DIGIT_LOOKALIKES = set("0123456789.,，。:：;；|!?[]{}()（）<>〈〉“”‘’工里了丁口日目曰〇")
 _PLACEHOLDER = re.compile(r"^[-－—―─一/／\\、.·…]+$")
+
+
+def _number_columns(texts: list[str], keys: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (table, column)s where most read cells are plain numbers.
+
+    >>> sorted(_number_columns(["3", "12", "虽", "规章", "其他"], [(0, 1)] * 3 + [(0, 0)] * 2))
+    [(0, 1)]
+    """
+    counts: dict[tuple[int, int], list[int]] = {}
+    for text, key in zip(texts, keys, strict=True):
+        seen = counts.setdefault(key, [0, 0])
+        seen[0] += bool(_NUMBER.match(text))
+        seen[1] += 1
+    return {k for k, (n, total) in counts.items() if n >= 2 and 2 * n >= total}
 
 
 def _could_be_number(text: str) -> bool:

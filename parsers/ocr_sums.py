@@ -6,7 +6,8 @@ six applicant columns, and per column 一 + 二 (new + carried over) = （七）
 OCR misread usually breaks one of these sums. For a broken sum, its doubtful cells (least
 confident first) are read again another way (:data:`Reread`: another crop scale, another
 engine); a new reading is taken only when it makes every sum through that cell hold and
-breaks none. A sum still broken after that is left broken — the metric checks will fail
+breaks none, and only when no other re-read cell would mend the sum as well (an
+ambiguous mend is no reading). A sum still broken after that is left broken — the metric checks will fail
 on it — and its least confident cell is marked doubtful (confidence below
 :data:`DOUBTFUL`), so the figure is stored with ``confidence = 'low'``. The printed
 inconsistencies of a report stay: a true re-reading prints the same figure again.
@@ -33,7 +34,7 @@ Reading = tuple[str, float]  # text, confidence 0–1
 Reread = Callable[[list[Pos]], dict[Pos, list[str]]]
 
 DOUBTFUL = 0.45  # below parsers.metrics.tables.LOW_OCR_CONFIDENCE: stored as "low"
-MAX_REREAD = 12  # cells re-read per table at most (each costs an engine run)
+MAX_REREAD = 40  # cells re-read per table at most (least confident first)
 _INT = re.compile(r"^\d{1,9}$")
 _TOTAL = re.compile(r"总计|合计")
 
@@ -88,6 +89,13 @@ def form_sums(grid: dict[Pos, Reading]) -> list[Sum]:
         prev_total = t
         if len(group) >= 2:
             sums += [Sum(tuple((r, c) for c in group), ((r, t),)) for r in data_rows]
+    if not sums and len(value_cols) >= 3:
+        # a table continued from the page before has no header: its last column is the
+        # total when it is the sum of the others on most rows
+        t, group = value_cols[-1], value_cols[:-1]
+        row_sums = [Sum(tuple((r, c) for c in group), ((r, t),)) for r in data_rows]
+        if sum(holds(s, grid) is True for s in row_sums) * 2 > len(row_sums):
+            sums += row_sums
     label_cols = [c for c in range(n_cols) if c not in value_cols]
     labels = {r: "".join(grid.get((r, c), ("", 0))[0] for c in label_cols) for r in data_rows}
     rows = {k: next((r for r in data_rows if re.search(rx, labels[r])), None) for k, rx in _ROWS.items()}
@@ -110,7 +118,8 @@ _ROWS = {
 def recheck(grid: dict[Pos, Reading], reread: Reread) -> dict[Pos, Reading]:
     """The table's readings with broken sums re-read (see the module docstring)."""
     sums = form_sums(grid)
-    broken = [s for s in sums if holds(s, grid) is False]
+    # broken, or not checkable because a cell did not read as a number ("11" as "日")
+    broken = [s for s in sums if holds(s, grid) is not True and any(grid.get(p, ("",))[0] for p in s.cells)]
     if not broken:
         return grid
     out = dict(grid)
@@ -118,14 +127,20 @@ def recheck(grid: dict[Pos, Reading], reread: Reread) -> dict[Pos, Reading]:
     suspects = suspects[:MAX_REREAD]
     through = {p: [s for s in sums if p in s.cells] for p in suspects}
     others = reread(suspects) if suspects else {}
-    for pos in suspects:
-        if all(holds(s, out) is not False for s in through[pos]):
-            continue  # fixed already by another cell's re-reading
-        for text in others.get(pos, []):
-            trial = {**out, pos: (text, out[pos][1])}
-            if text != out[pos][0] and all(holds(s, trial) is not False for s in through[pos]):
-                out = trial
-                break
+    for s in broken:
+        # every single re-read cell that would mend this sum without breaking another
+        mends = {
+            (pos, text)
+            for pos in s.cells
+            if pos in others
+            for text in others[pos]
+            if text != out[pos][0]
+            and holds(s, {**out, pos: (text, 0.0)}) is True
+            and all(holds(t, {**out, pos: (text, 0.0)}) is not False for t in through[pos])
+        }
+        if len(mends) == 1:  # only an unambiguous re-reading is taken
+            ((pos, text),) = mends
+            out[pos] = (text, out[pos][1])
     for s in sums:
         if holds(s, out) is False:
             weakest = min((p for p in s.cells if p in out), key=lambda p: out[p][1], default=None)

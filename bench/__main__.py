@@ -10,6 +10,9 @@ Sections (``--only`` picks some):
 3. ``parse`` — text + tables + metrics of the fixture PDFs (and the real Huai'an PDFs when
    ``../shared/realworld`` is there) against pdfplumber. Target: ≥ 5× faster, as accurate.
 4. ``reparse`` — ``nianbao reparse`` of 10,000 archived documents on every core. Target: < 5 min.
+6. ``scan`` — statutory tables read from degraded scans of the seed and real PDFs (200 dpi,
+   ±1.5° skew, specks, JPEG 55; also a red seal and a copier's shadow; 150 dpi), against
+   plain Tesseract page OCR. Target: ≥ 95% of cells exact, < 1% wrong, ≤ 10 s/page.
 5. ``memory`` — peak RSS of a ``nianbao crawl`` of a generated 50,000-page portal, at
    10,000 pages and at the end. Target: < 400 MB and flat (end ≤ 1.2 × at 10,000).
 
@@ -29,13 +32,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import crawlbench, parsebench, reparsebench
+from bench import crawlbench, parsebench, reparsebench, scanbench
 from bench.machine import machine_facts
 from bench.report import format_figures, format_table, skipped, write_json
 from bench.server import nginx_available
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SECTIONS = ("crawl_overhead", "recrawl", "parse", "reparse", "memory")
+SECTIONS = ("crawl_overhead", "recrawl", "parse", "scan", "reparse", "memory")
 FULL = {
     "pages": 5000,
     "attachments": 500,
@@ -153,6 +156,10 @@ def _run_sections(
         announce("parse")
         repeats = sizes["parse_repeats"]
         results["parse"] = parsebench.parse_section(repeats=repeats, limit=args.parse_files)
+    if "scan" in wanted:
+        announce("scan")
+        levels = ("office",) if args.quick else ("office", "photocopy", "poor")
+        results["scan"] = scanbench.scan_section(levels)
     if "reparse" in wanted:
         announce("reparse")
         # A rate needs a minute or two of reparsing; memory, next, needs more (10,000 pages).

@@ -549,7 +549,7 @@ def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
     block = _px(dpi, 10) | 1  # about two characters: the local background
     ink = cv2.adaptiveThreshold(pixels, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
     min_len = _px(dpi, 14)  # a rule is longer than any character stroke of body text
-    gap = _px(dpi, 2)
+    gap = _px(dpi, 0.8)  # less than the space between two characters' strokes
     out = []
     for horizontal in (True, False):
         along = (1, gap) if horizontal else (gap, 1)  # (rows, cols) of a kernel along the line

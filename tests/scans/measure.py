@@ -50,8 +50,27 @@ class Score:
 
 
 @cache
-def truth(path: Path) -> MetricsResult:
-    return extract(parse(path.read_bytes()))
+def truth(path: Path, pages: tuple[int, ...] | None = None) -> MetricsResult:
+    """The metrics of the born-digital PDF (only ``pages`` of it, if given)."""
+    data = path.read_bytes()
+    return extract(parse(pdf_pages(data, pages) if pages else data))
+
+
+def pdf_pages(data: bytes, pages: tuple[int, ...]) -> bytes:
+    """A born-digital PDF of only some pages (1-based) of another."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    src, out = pdfium.PdfDocument(data), pdfium.PdfDocument.new()
+    try:
+        out.import_pages(src, [n - 1 for n in pages])
+        buf = io.BytesIO()
+        out.save(buf)
+        return buf.getvalue()
+    finally:
+        out.close()
+        src.close()
 
 
 def cpu_seconds() -> float:
@@ -76,7 +95,7 @@ def compare(
 
 def score_scan(name: str, path: Path, level: str, pages: tuple[int, ...] | None = None) -> Score:
     """Scan the born-digital PDF at ``path``, parse the scan, and score it against the original."""
-    want = truth(path)
+    want = truth(path, pages)
     data = scan_pdf(path, level, pages)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     start = cpu_seconds()

@@ -3,34 +3,51 @@
 Used by the PDF parser (pages without a text layer) and the image parser (PNG/JPEG/TIFF/…).
 One page goes through these steps:
 
-1. **Deskew**: on 8-bit grayscale, the angle (within ±3°) whose horizontal ink profile is
-   sharpest is the skew; the page is turned back by it, so rows and rules are axis-aligned.
-2. **Resolution**: from the height of the text lines (taken as body text: a screenshot may
+1. **Colour**: a colour scan with red in it (a seal stamped across a table) gives its
+   tables the red channel, where red ink is as light as the paper, with the fringe JPEG
+   leaves around it whitened; black print under the seal stays. Running text keeps the
+   usual gray (a red title stays readable).
+2. **Deskew**: the angle (within ±3°) whose horizontal ink profile is sharpest is the
+   skew; the page is turned back by it, so rows and rules are axis-aligned. The page's
+   background is then divided out (:func:`flatten`): a copier's shadow, shaded rows and
+   uneven paper become white.
+3. **Resolution**: from the height of the text lines (taken as body text: a screenshot may
    claim 96 dpi), else as the file says, else the page is taken to be A4. Below ~180 dpi
    the page is enlarged (OCR needs characters about 25 px high).
-3. **Ruling lines**: ink runs longer than any character stroke, on a few adjacent rows,
-   are a rule (pieces broken by crossings are joined). Only rules whose two ends meet
-   rules of the other direction are kept, and rules that touch form a **table**: their
-   positions give a grid of unit cells; where the rule between two unit cells is missing
-   they are one merged cell (row/column span), built by :mod:`parsers.grid` as for
-   born-digital PDFs.
-4. **OCR**: the tables' rules are erased; the page without its tables goes to ``tesseract``
+4. **Ruling lines** (OpenCV): the page binarised against its local background; tiny gaps
+   closed along each direction, then an opening by a line longer than any character
+   stroke keeps only rules (specks and text go); collinear pieces of a broken or faint
+   rule are joined. Only rules that meet two rules of the other direction are kept (cut
+   back to them), and rules that touch form a **table**: their positions give a grid of
+   unit cells; where the rule between two unit cells is missing they are one merged cell
+   (row/column span), built by :mod:`parsers.grid` as for born-digital PDFs.
+5. **OCR**: the tables' rules are erased; the page without its tables goes to ``tesseract``
    (``chi_sim``, page layout analysis) and every non-blank cell is read on its own, cropped
    to its ink (one ``tesseract`` run for all cells of a page, through a list file). Each
    run is a subprocess with a time limit (:func:`parsers.limits.run_with_timeout`) and one
-   thread. A short cell read unsurely, or read as a "Chinese character" from ink too narrow
-   for one, is read again larger with ``chi_sim+eng``: numbers matter most in these tables.
-5. **Layout**: words form lines, lines form paragraphs (a gap, an indent, a short line or a
+   thread. Cells that read as no more than a number could be, or sit in a column of
+   numbers, are read again by a **digit model** (:func:`read_numbers`: RapidOCR's
+   recogniser restricted to digits, else tesseract with a digits whitelist), so "1" is
+   never "]" and "11" never "虽". Label cells snap to the form's printed labels when they
+   clearly are one (:mod:`parsers.forms`). Every cell keeps its confidence
+   (``Cell.confidence``); a cell read with less than 0.5 gives a metric with
+   ``confidence = 'low'``.
+6. **The form's sums**: where a table prints its arithmetic (总计 columns, table 三's
+   一+二 = 七+四), a broken sum's cells are re-read another way and an unambiguous mend is
+   taken; a sum still broken stays broken (a failed check) with its least sure cell
+   marked low (:mod:`parsers.ocr_sums`). Nothing is "corrected" by arithmetic alone.
+7. **Layout**: words form lines, lines form paragraphs (a gap, an indent, a short line or a
    change of size starts a new one); a larger one-line paragraph is a heading. Tesseract's
    spaces between Chinese characters are dropped (a space stays only between two
    Latin/digit words with a gap), and ASCII punctuation read next to Chinese becomes the
    full-width form that was printed (``cjk_punctuation``). Blank cells stay ``""``.
 
-Why Tesseract: on the scanned fixtures (200 dpi, skewed, noisy; ``tests/test_ocr.py``) it
-gets 97.5–99.4% of characters and 96–98% of table cells right at 4–6 s of one core per page
-and ~100 MB, runs as a killable subprocess and installs from Debian (``tesseract-ocr``,
-``tesseract-ocr-chi-sim``). RapidOCR (onnxruntime) was about one point more accurate, but
-took 9–35 s of one core per page, ~900 MB of memory and 170 MB of wheels (+ libGL).
+Engines, chosen per step by measurement on degraded scans of our own and real reports
+(``tests/scans``, ``make bench`` section ``scan``; README, OCR): Tesseract ``chi_sim`` for
+running text and labels (~1 s a page, labels then snapped to the form); for numbers,
+RapidOCR's recogniser masked to digits when ``rapidocr-onnxruntime`` is installed
+(``NIANBAO_OCR_RAPID=0`` turns it off), Tesseract's digits-only pass otherwise and as its
+fallback. The ruling lines use OpenCV (``opencv-python-headless``).
 
 >>> _join_tokens(["2017", "年", "共", "5", "件"])
 '2017年共5件'

@@ -26,9 +26,9 @@ One page goes through these steps:
    to its ink (one ``tesseract`` run for all cells of a page, through a list file). Each
    run is a subprocess with a time limit (:func:`parsers.limits.run_with_timeout`) and one
    thread. Cells that read as no more than a number could be, or sit in a column of
-   numbers, are read again by a **digit model** (:func:`read_numbers`: RapidOCR's
-   recogniser restricted to digits, else tesseract with a digits whitelist), so "1" is
-   never "]" and "11" never "虽". Label cells snap to the form's printed labels when they
+   numbers, are read again by a **digit model** (:func:`read_numbers`: tesseract with a
+   digits whitelist, then RapidOCR's recogniser restricted to digits for what it cannot
+   place), so "1" is never "]" and "11" never "虽". Label cells snap to the form's printed labels when they
    clearly are one (:mod:`parsers.forms`). Every cell keeps its confidence
    (``Cell.confidence``); a cell read with less than 0.5 gives a metric with
    ``confidence = 'low'``.
@@ -45,9 +45,9 @@ One page goes through these steps:
 Engines, chosen per step by measurement on degraded scans of our own and real reports
 (``tests/scans``, ``make bench`` section ``scan``; README, OCR): Tesseract ``chi_sim`` for
 running text and labels (~1 s a page, labels then snapped to the form); for numbers,
-RapidOCR's recogniser masked to digits when ``rapidocr-onnxruntime`` is installed
-(``NIANBAO_OCR_RAPID=0`` turns it off), Tesseract's digits-only pass otherwise and as its
-fallback. The ruling lines use OpenCV (``opencv-python-headless``).
+Tesseract's digits-only pass (fewest wrong figures), with RapidOCR's recogniser masked to
+digits for the cells it reads no number in and as a second opinion when a sum breaks
+(``rapidocr-onnxruntime``; ``NIANBAO_OCR_RAPID=0`` turns it off). The ruling lines use OpenCV (``opencv-python-headless``).
 
 >>> _join_tokens(["2017", "年", "共", "5", "件"])
 '2017年共5件'
@@ -210,10 +210,13 @@ def _recheck_sums(table: TableBox, crops: dict[int, Image.Image], dpi: float) ->
     def reread(positions: list[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
         have = [p for p in positions if id(by_pos[p]) in crops]
         images = [crops[id(by_pos[p])] for p in have]
-        # another crop (cut to the digits), another scale, another engine
-        rapid = rapid_digits(images, tight=True) if rapid_available() else [("", 0.0)] * len(images)
+        # another engine, another crop (cut to the digits), another scale
         tess = read_words([_enlarged(c, 2) for c in images], dpi * 2, True, DIGITS)
-        return {p: [r[0], _text_of(t)] for p, t, r in zip(have, tess, rapid, strict=True)}
+        if not rapid_available():
+            return {p: [_text_of(t)] for p, t in zip(have, tess, strict=True)}
+        rapid = rapid_digits(images)
+        tight = rapid_digits(images, tight=True)
+        return {p: [r[0], g[0], _text_of(t)] for p, r, g, t in zip(have, rapid, tight, tess, strict=True)}
 
     checked = recheck(grid, reread)
     for pos, (text, conf) in checked.items():
@@ -340,12 +343,13 @@ def _grays(image: Image.Image) -> tuple[Image.Image | None, Image.Image]:
         return None, gray
     import cv2
 
-    # red ink becomes paper, with the fringe JPEG's coarse colour leaves around it; black
-    # print under the seal is dark in the red channel too and stays
+    # seal ink (red, printed over the page) dims the red channel by a fifth at most:
+    # brightening the red parts and the fringe JPEG's coarse colour leaves around them by
+    # that much turns the seal into paper, while black print under the seal stays dark
     near_red = cv2.dilate(red.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    channel = rgb[..., 0].astype(np.uint8)
-    channel[near_red & (channel > 170)] = 255
-    return gray, Image.fromarray(channel, "L")
+    channel = rgb[..., 0].astype(np.float32)
+    channel[near_red] = np.minimum(255.0, channel[near_red] / 0.8)
+    return gray, Image.fromarray(channel.astype(np.uint8), "L")
 
 
 def _gray(image: Image.Image) -> Image.Image:
@@ -758,19 +762,20 @@ def _read_cells(
 def read_numbers(crops: list[Image.Image], dpi: float) -> list[tuple[str, float]]:
     """(text, confidence 0–1) of each crop read by a digit model: only digits and ".".
 
-    RapidOCR's recogniser with its output restricted to digits when it is installed
-    (measured: it reads a lone seriffed "1" that Tesseract reads as "7"), else Tesseract's
-    ``eng`` model with a digits whitelist, one line per crop.
+    Tesseract's ``eng`` model with a digits whitelist, one line per crop, enlarged to the
+    ~30 px glyphs it likes (measured best on degraded scans: fewest wrong figures); a crop
+    it finds no number in (a lone seriffed "1" it cannot place) goes to RapidOCR's
+    recogniser restricted to digits when that is installed.
     """
     if not crops:
         return []
-    out = rapid_digits(crops) if rapid_available() else [("", 0.0)] * len(crops)
+    factor = 1.5
+    words = read_words([_enlarged(c, factor) for c in crops], dpi * factor, True, DIGITS)
+    out = [(_text_of(ws), min((w.conf for w in ws), default=0.0)) for ws in words]
     unread = [i for i, (text, _) in enumerate(out) if not _NUMBER.match(text)]
-    if unread:  # RapidOCR saw no digit (or is not installed): tesseract's digit model
-        factor = 1.5  # the model likes ~30 px glyphs
-        again = read_words([_enlarged(crops[i], factor) for i in unread], dpi * factor, True, DIGITS)
-        for i, ws in zip(unread, again, strict=True):
-            out[i] = (_text_of(ws), min((w.conf for w in ws), default=0.0))
+    if unread and rapid_available():
+        for i, reading in zip(unread, rapid_digits([crops[i] for i in unread]), strict=True):
+            out[i] = reading
     return out
 
 

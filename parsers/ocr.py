@@ -47,7 +47,8 @@ Engines, chosen per step by measurement on degraded scans of our own and real re
 running text and labels (~1 s a page, labels then snapped to the form); for numbers,
 Tesseract's digits-only pass (fewest wrong figures), with RapidOCR's recogniser masked to
 digits for the cells it reads no number in and as a second opinion when a sum breaks
-(``rapidocr-onnxruntime``; ``NIANBAO_OCR_RAPID=0`` turns it off). The ruling lines use OpenCV (``opencv-python-headless``).
+(``rapidocr-onnxruntime``; ``NIANBAO_OCR_RAPID=0`` turns it off). The ruling lines use
+OpenCV (``opencv-python-headless``).
 
 >>> _join_tokens(["2017", "年", "共", "5", "件"])
 '2017年共5件'
@@ -662,21 +663,26 @@ def _cell_crops(gray: Image.Image, table: TableBox, dpi: float) -> Iterator[tupl
     Every cell is read on its own: the engine then never runs two cells together, and a
     column of lone digits is not mistaken for one vertical line of text.
     """
-    ink = _solid(np.asarray(gray) <= _otsu(np.asarray(gray)))
+    import cv2
+
+    # loose: a thin seriffed "1" is lighter than the core of a Chinese stroke
+    ink = _ink(gray, loose=True).astype(np.uint8)
     inset, pad = _px(dpi, 2), _px(dpi, 6)
-    min_ink = _px(dpi, 1) ** 2 * 2  # more than a speck of dust, less than a thin "1"
+    least = _px(dpi, 2.2)  # a mark this tall or wide is print; specks of dust are smaller
     grid = table.grid
     for box in table.cells:
         x0, x1 = round(grid.xs[box.c0]) + inset, round(grid.xs[box.c1]) - inset
         y0, y1 = round(grid.ys[box.r0]) + inset, round(grid.ys[box.r1]) - inset
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
-        cell = ink[y0:y1, x0:x1]
-        if int(cell.sum()) < min_ink:
+        n, _, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(ink[y0:y1, x0:x1]))
+        marks = [(x, y, x + w, y + h) for x, y, w, h, _ in stats[1:n].tolist() if max(w, h) >= least]
+        if not marks:
             continue  # a blank cell stays ""
         # only the inked part: a wide cell of paper with specks confuses the engine
-        rows, cols = np.nonzero(cell.any(axis=1))[0], np.nonzero(cell.any(axis=0))[0]
-        inked = (x0 + cols[0], y0 + rows[0], x0 + cols[-1] + 1, y0 + rows[-1] + 1)
+        left, top = min(m[0] for m in marks), min(m[1] for m in marks)
+        right, bottom = max(m[2] for m in marks), max(m[3] for m in marks)
+        inked = (x0 + left, y0 + top, x0 + right, y0 + bottom)
         yield box, ImageOps.expand(gray.crop(inked), border=pad, fill=255)
 
 
@@ -754,6 +760,8 @@ def _read_cells(
         or (keys[i] in numeric_cols and len(text) <= 4 and len(_CJK.findall(text)) <= 2)
     ]
     for i, (text, conf) in zip(numeric, read_numbers([crops[i] for i in numeric], dpi), strict=True):
+        if texts[i].replace(".", "") == text and _NUMBER.match(texts[i]):
+            continue  # the same digits, and chi_sim saw the decimal point the digit pass lost
         if _NUMBER.match(text):
             words[i] = [Word(text, 0.0, 0.0, float(crops[i].width), float(crops[i].height), conf)]
     return words

@@ -90,6 +90,7 @@ def scan_section(levels: tuple[str, ...] = ("office", "photocopy", "poor")) -> d
                     "cells": score.cells,
                     "exact": score.exact,
                     "wrong": score.wrong,
+                    "wrong_marked_low": score.wrong_low,
                     "missed_flags": score.missed_flags,
                     "s_per_page": round(score.seconds_per_page, 2),
                 }

@@ -35,6 +35,7 @@ class Score:
     missed_flags: list[str]
     seconds: float
     errors: list[str] = field(default_factory=list)  # key: truth → scan, for reading
+    wrong_low: int = 0  # wrong figures stored with confidence "low" (a reader is warned)
 
     @property
     def accuracy(self) -> float:
@@ -90,7 +91,8 @@ def compare(
     errors += [f"{k}: (none) → {g[k]!r}" for k in g if k not in w]
     flagged = {c.rule for c in got.failed_checks}
     missed = [c.rule for c in want.failed_checks if c.rule not in flagged]
-    return Score(name, level, pages, len(w), exact, len(wrong_keys), missed, seconds, errors)
+    low = sum(1 for k in wrong_keys if (m := got.get(k)) is not None and m.confidence == "low")
+    return Score(name, level, pages, len(w), exact, len(wrong_keys), missed, seconds, errors, low)
 
 
 def score_scan(name: str, path: Path, level: str, pages: tuple[int, ...] | None = None) -> Score:

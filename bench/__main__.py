@@ -47,6 +47,7 @@ FULL = {
     "crawl_rounds": 3,
     "reparse_docs": 10_000,
     "parse_repeats": 3,
+    "scan_docs": 0,  # all
     "budget": 15 * 60,
 }
 QUICK = {
@@ -57,6 +58,7 @@ QUICK = {
     "crawl_rounds": 1,
     "reparse_docs": 500,
     "parse_repeats": 1,
+    "scan_docs": 2,
     "budget": 3 * 60,
 }
 _MARGIN_S = 20  # left at the end for writing results, stopping servers
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reparse-docs", type=int, help="documents in the reparse archive")
     p.add_argument("--parse-repeats", type=int, help="passes over the PDFs (best is kept)")
     p.add_argument("--parse-files", type=int, help="use only the first N PDFs")
+    p.add_argument("--scan-docs", type=int, help="scan only the first N source PDFs (0: all)")
     p.add_argument("--budget", type=float, help="seconds for the whole run (0: no limit)")
     p.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
     p.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
@@ -159,7 +162,7 @@ def _run_sections(
     if "scan" in wanted:
         announce("scan")
         levels = ("office",) if args.quick else ("office", "photocopy", "poor")
-        results["scan"] = scanbench.scan_section(levels)
+        results["scan"] = scanbench.scan_section(levels, limit=sizes["scan_docs"] or None)
     if "reparse" in wanted:
         announce("reparse")
         # A rate needs a minute or two of reparsing; memory, next, needs more (10,000 pages).

@@ -68,7 +68,9 @@ def _share(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def scan_section(levels: tuple[str, ...] = ("office", "photocopy", "poor")) -> dict[str, Any]:
+def scan_section(
+    levels: tuple[str, ...] = ("office", "photocopy", "poor"), limit: int | None = None
+) -> dict[str, Any]:
     from parsers import ocr
 
     if not ocr.available():
@@ -81,7 +83,7 @@ def scan_section(levels: tuple[str, ...] = ("office", "photocopy", "poor")) -> d
     baseline = {"figures": 0, "found": 0, "seconds": 0.0, "pages": 0}
     for level in levels:
         total = per_level.setdefault(level, {"cells": 0, "exact": 0, "wrong": 0, "seconds": 0.0, "pages": 0})
-        for src in sources():
+        for src in sources()[:limit]:
             score = score_scan(src.name, src.path, level)
             rows.append(
                 {

@@ -67,8 +67,9 @@ class Source:
 
 
 def sources(realworld: bool = True) -> list[Source]:
-    """Born-digital PDFs with statutory tables: seeds 000–002, then the real ones if present."""
-    out = [Source(f"seed_{n}", SEEDS / f"{n}.pdf") for n in ("000", "001", "002")]
+    """Born-digital PDFs with statutory tables: seeds 001 (2019 form), 000 and 002 (legacy),
+    then the real 2021-form reports if present."""
+    out = [Source(f"seed_{n}", SEEDS / f"{n}.pdf") for n in ("001", "000", "002")]
     if realworld and REALWORLD.is_dir():
         out += [Source(p.stem, p) for p in sorted(REALWORLD.glob("*.pdf"))]
     return out

@@ -186,7 +186,7 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
         # tesseract's page layout analysis finds nothing on some single-line pages
         # ("Empty page!!"); read as one block of text instead
         (page_words,) = read_words([rest], dpi, True)
-    columns = [(ti, cell.c0) for ti, t in enumerate(tables) for cell, _ in _cell_crops_of(t, cells)]
+    columns = [(ti, cell.r0, cell.c0) for ti, t in enumerate(tables) for cell, _ in _cell_crops_of(t, cells)]
     cell_words = _read_cells([crop for _, crop in cells], dpi, columns)
     for (cell, _), words in zip(cells, cell_words, strict=True):
         cell.words = words
@@ -735,7 +735,7 @@ def _table(table: TableBox, page: int | None) -> Table:
 
 
 def _read_cells(
-    crops: list[Image.Image], dpi: float, columns: list[tuple[int, int]] | None = None
+    crops: list[Image.Image], dpi: float, columns: list[tuple[int, int, int]] | None = None
 ) -> list[list[Word]]:
     """Each cell's words: Chinese for labels, a digits-only reading for numbers.
 
@@ -746,18 +746,24 @@ def _read_cells(
     for all such cells, enlarged to the ~30 px glyphs the model likes). Its reading is
     kept when it is a number: the model can only answer with digits, so a "1" is never
     "]" and an "O" is never a letter, without any table of replacements. In a column of
-    numbers (``columns``: each crop's table and column), a cell read as one or two Chinese
-    characters ("11" as "虽") is a number too.
+    numbers or a row of them (``columns``: each crop's table, row and column), a cell
+    read as one or two Chinese characters ("11" as "虽") is a number too.
     """
     words = read_words(crops, dpi, True)
     texts = [re.sub(r"\s+", "", _text_of(ws)) for ws in words]
-    keys = columns or [(i, 0) for i in range(len(crops))]
-    numeric_cols = _number_columns(texts, keys)
+    places = columns or [(i, 0, 0) for i in range(len(crops))]
+    keys = [(t, c) for t, _, c in places]  # a column of numbers (table 三) …
+    rows = [(t, -1 - r) for t, r, _ in places]  # … or a row of them (table 四's one data row)
+    numeric_cols = _number_columns(texts, keys) | _number_columns(texts, rows)
     numeric = [
         i
         for i, text in enumerate(texts)
         if _could_be_number(text)
-        or (keys[i] in numeric_cols and len(text) <= 4 and len(_CJK.findall(text)) <= 2)
+        or (
+            (keys[i] in numeric_cols or rows[i] in numeric_cols)
+            and len(text) <= 4
+            and len(_CJK.findall(text)) <= 2
+        )
     ]
     readings = dict(zip(numeric, read_numbers([crops[i] for i in numeric], dpi), strict=True))
     for i, (text, conf) in readings.items():

@@ -77,7 +77,7 @@ LEGACY = [
 ]  # fmt: skip
 LABELS = list(dict.fromkeys(TABLE2_2021 + TABLE2_2019 + TABLE3 + TABLE4 + LEGACY))
 
-MIN_SIMILARITY = 0.7  # share of characters in common (difflib ratio)
+MIN_SIMILARITY = 0.6  # share of characters in common (difflib ratio)
 MIN_MARGIN = 0.1  # over the next best label, so a reading between two labels stays as read
 
 _BRACKETS = str.maketrans("〈《［【〔<>》〉］】〕", "（（（（（（））））））")
@@ -85,7 +85,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _key(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(_BRACKETS)).replace("、", ".")
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text.translate(_BRACKETS))).replace("、", ".")
 
 
 @cache

@@ -10,6 +10,9 @@ Sections (``--only`` picks some):
 3. ``parse`` — text + tables + metrics of the fixture PDFs (and the real Huai'an PDFs when
    ``../shared/realworld`` is there) against pdfplumber. Target: ≥ 5× faster, as accurate.
 4. ``reparse`` — ``nianbao reparse`` of 10,000 archived documents on every core. Target: < 5 min.
+6. ``scan`` — statutory tables read from degraded scans of the seed and real PDFs (200 dpi,
+   ±1.5° skew, specks, JPEG 55; also a red seal and a copier's shadow; 150 dpi), against
+   plain Tesseract page OCR. Target: ≥ 95% of cells exact, < 1% wrong, ≤ 10 s/page.
 5. ``memory`` — peak RSS of a ``nianbao crawl`` of a generated 50,000-page portal, at
    10,000 pages and at the end. Target: < 400 MB and flat (end ≤ 1.2 × at 10,000).
 
@@ -29,13 +32,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import crawlbench, parsebench, reparsebench
+from bench import crawlbench, parsebench, reparsebench, scanbench
 from bench.machine import machine_facts
 from bench.report import format_figures, format_table, skipped, write_json
 from bench.server import nginx_available
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SECTIONS = ("crawl_overhead", "recrawl", "parse", "reparse", "memory")
+SECTIONS = ("crawl_overhead", "recrawl", "parse", "scan", "reparse", "memory")
 FULL = {
     "pages": 5000,
     "attachments": 500,
@@ -44,6 +47,7 @@ FULL = {
     "crawl_rounds": 3,
     "reparse_docs": 10_000,
     "parse_repeats": 3,
+    "scan_docs": 0,  # all
     "budget": 15 * 60,
 }
 QUICK = {
@@ -54,6 +58,7 @@ QUICK = {
     "crawl_rounds": 1,
     "reparse_docs": 500,
     "parse_repeats": 1,
+    "scan_docs": 2,
     "budget": 3 * 60,
 }
 _MARGIN_S = 20  # left at the end for writing results, stopping servers
@@ -72,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reparse-docs", type=int, help="documents in the reparse archive")
     p.add_argument("--parse-repeats", type=int, help="passes over the PDFs (best is kept)")
     p.add_argument("--parse-files", type=int, help="use only the first N PDFs")
+    p.add_argument("--scan-docs", type=int, help="scan only the first N source PDFs (0: all)")
     p.add_argument("--budget", type=float, help="seconds for the whole run (0: no limit)")
     p.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
     p.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
@@ -153,6 +159,10 @@ def _run_sections(
         announce("parse")
         repeats = sizes["parse_repeats"]
         results["parse"] = parsebench.parse_section(repeats=repeats, limit=args.parse_files)
+    if "scan" in wanted:
+        announce("scan")
+        levels = ("office",) if args.quick else ("office", "photocopy", "poor")
+        results["scan"] = scanbench.scan_section(levels, limit=sizes["scan_docs"] or None)
     if "reparse" in wanted:
         announce("reparse")
         # A rate needs a minute or two of reparsing; memory, next, needs more (10,000 pages).

@@ -43,6 +43,7 @@ class Cell:
     col: int
     rowspan: int = 1
     colspan: int = 1
+    confidence: float | None = None  # OCR only: the engine's confidence (0–1) in this reading
 
 
 @dataclass

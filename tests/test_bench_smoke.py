@@ -31,6 +31,7 @@ TINY = [
     "--reparse-docs", "8",
     "--parse-files", "1",
     "--parse-repeats", "1",
+    "--scan-docs", "1",
     "--budget", "0",
 ]  # fmt: skip
 
@@ -50,7 +51,7 @@ def test_quick_bench_at_tiny_size_writes_every_section(tmp_path: Path) -> None:
     machine = results["machine"]
     assert machine["cores"] >= 1 and machine["python"] and machine["scrapy"] and machine["sqlite"]
     sections = results["sections"]
-    assert list(sections) == ["crawl_overhead", "recrawl", "parse", "reparse", "memory"]
+    assert list(sections) == ["crawl_overhead", "recrawl", "parse", "scan", "reparse", "memory"]
     with_ratio = [name for name in sections if name != "parse" or find_spec("pdfplumber")]
     for name in with_ratio:
         ratio = sections[name]["ratio"]

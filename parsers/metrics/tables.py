@@ -26,6 +26,7 @@ from parsers.metrics.dictionary import is_count, is_known
 from parsers.metrics.model import Metric, Source
 from parsers.metrics.values import normalize_text, parse_value
 
+LOW_OCR_CONFIDENCE = 0.5  # an OCR'd cell read with less is stored with confidence "low"
 _WS = re.compile(r"\s+")
 _QUOTES = re.compile(r"[“”\"'‘’「」『』]")
 _NUMBERING = re.compile(
@@ -90,6 +91,14 @@ class LocatedTable:
     table: Table
     grid: list[list[str]]
     attachment: int | None = None
+    _origins: list[list[Cell | None]] | None = field(default=None, repr=False)
+
+    def ocr_doubtful(self, row: int, col: int) -> bool:
+        """Whether OCR read this cell with low confidence (never for a born-digital table)."""
+        if self._origins is None:
+            self._origins = self.table.origins()
+        cell = self._origins[row][col] if row < len(self._origins) else None
+        return cell is not None and cell.confidence is not None and cell.confidence < LOW_OCR_CONFIDENCE
 
     def source(self, row: int, col: int) -> Source:
         page = self.table.page
@@ -192,6 +201,7 @@ class Collector:
             label=label,
             approximate=parsed.approximate,
             group=group,
+            confidence="low" if lt.ocr_doubtful(row, col) else "high",
         )
         self.add(metric)
         return metric

@@ -27,6 +27,7 @@ from typing import Any
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, Response
 from scrapy.settings import BaseSettings
 
@@ -231,14 +232,22 @@ class LazyRenderingDownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self._in_flight: set[asyncio.Future[Response]] = set()
+        self._stopped = False  # the site is out of time: nothing more goes on the wire
         # http and https get a handler each
         crawler.__dict__.setdefault("_nianbao_download_handlers", []).append(self)
 
     async def download_request(self, request: Request) -> Response:
+        if self._stopped:
+            raise IgnoreRequest(f"{request.url}: not fetched, the site ran out of time")
         task = asyncio.ensure_future(self._download(request))
         self._in_flight.add(task)
         try:
             return await task
+        except asyncio.CancelledError:
+            if not self._stopped:
+                raise
+            # As an error Scrapy knows: a bare CancelledError would leave the request active.
+            raise IgnoreRequest(f"{request.url}: cancelled, the site ran out of time") from None
         finally:
             self._in_flight.discard(task)
 
@@ -249,6 +258,7 @@ class LazyRenderingDownloadHandler(HTTP11DownloadHandler):
         return await shared_browser(self._crawler.settings).render(request)
 
     def cancel_all(self) -> int:
+        self._stopped = True
         for task in list(self._in_flight):
             task.cancel()
         return len(self._in_flight)

@@ -46,29 +46,30 @@ def address(index: int) -> str:
     return f"127.0.{10 + index // _PER_OCTET}.{10 + index % _PER_OCTET}"
 
 
-def plan_for(index: int, scripted: bool) -> PortalPlan:
-    """Small and varied: one or two years, two or five items a list, a notice between reports
-    on some, an attachment on every third report."""
+def plan_for(index: int, scripted: bool, attachments: bool = True) -> PortalPlan:
+    """Small and varied: one or two years, one or two list pages, two to four items a list, a
+    notice between reports on some, an attachment on every third report, short report pages."""
     return PortalPlan(
         years=1 + index % 2,
         pages_per_year=1 if scripted else 1 + (index // 2) % 2,
-        items_per_page=(2, 5, 3)[index % 3],
+        items_per_page=(2, 4, 3)[index % 3],
         report_every=1 + (index // 3) % 2,
-        attachment_every=3,
-        full_every=2,
+        attachment_every=3 if attachments else 0,
+        full_every=0,
         scripted=scripted,
     )
 
 
 def generate(
-    root: Path, count: int, *, scripted_every: int = SCRIPTED_EVERY, offset: int = 0
+    root: Path, count: int, *, scripted_every: int = SCRIPTED_EVERY, offset: int = 0, attachments: bool = True
 ) -> list[SmallPortal]:
-    """Write ``count`` portals under ``root/<address>/``; every ``scripted_every``-th is scripted."""
+    """Write ``count`` portals under ``root/<address>/``; every ``scripted_every``-th is scripted;
+    ``attachments=False``: report pages only (a shorter parse stage)."""
     portals = []
     for index in range(offset, offset + count):
         scripted = scripted_every > 0 and index % scripted_every == scripted_every - 1
         where = address(index)
-        portal = build_portal(root / where, plan_for(index, scripted))
+        portal = build_portal(root / where, plan_for(index, scripted, attachments))
         portals.append(
             SmallPortal(f"p{index:05d}", where, root / where, scripted, tuple(portal.report_paths))
         )

@@ -316,7 +316,10 @@ class SitePool:
 
         try:
             engine = entry.crawler.engine
-        except RuntimeError:  # not open yet
+        except RuntimeError:  # not open yet: look again in a second
+            from twisted.internet import reactor
+
+            entry.timer = reactor.callLater(1, self._time_out, name)  # type: ignore[attr-defined]
             return
         if engine.spider is None:
             return

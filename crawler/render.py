@@ -18,6 +18,7 @@ is ready when its scripts have run and its XHR/fetch answers have settled (none 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -96,19 +97,22 @@ class SharedBrowser:
         self._playwright: Any = None
         self._browser: Any = None
         self._context: Any = None
-        self._start_lock = asyncio.Lock()
+        self._starting: asyncio.Future[Any] | None = None
 
     async def _started(self) -> Any:
-        async with self._start_lock:
-            if self._context is None:
-                from playwright.async_api import async_playwright
+        # Started in a task of its own: a site cancelled while waiting for the start (its
+        # time budget ran out) must not cancel the start for every other site.
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        return await asyncio.shield(self._starting)
 
-                self._playwright = await async_playwright().start()
-                self._browser = await self._playwright.chromium.launch(**self.launch)
-                self._context = await self._browser.new_context(
-                    user_agent=self.user_agent, java_script_enabled=True
-                )
-                await self._context.route("**/*", _route_light)
+    async def _start(self) -> Any:
+        from playwright.async_api import async_playwright
+
+        self._playwright = await async_playwright().start()
+        self._browser = await self._playwright.chromium.launch(**self.launch)
+        self._context = await self._browser.new_context(user_agent=self.user_agent, java_script_enabled=True)
+        await self._context.route("**/*", _route_light)
         return self._context
 
     async def render(self, request: Request) -> HtmlResponse:
@@ -138,8 +142,15 @@ class SharedBrowser:
             if "Timeout" in type(exc).__name__:
                 raise RenderTimeout(f"{request.url}: page did not load in {self.timeout_s:.0f} s") from exc
             raise
+        loaded = time.monotonic()
         await traffic.settled(deadline, self.quiet_s)
         html = await page.content()
+        logger.debug(
+            "rendered %s: loaded in %.1f s, settled in %.1f s",
+            request.url,
+            loaded - (deadline - self.timeout_s),
+            time.monotonic() - loaded,
+        )
         headers = Headers(await answer.all_headers()) if answer is not None else Headers()
         for name in _DROPPED_HEADERS:  # the body is the rendered DOM, as UTF-8
             headers.pop(name, None)
@@ -155,8 +166,11 @@ class SharedBrowser:
         )
 
     async def close(self) -> None:
+        if self._starting is not None and not self._starting.done():
+            with contextlib.suppress(Exception):
+                await self._starting
         browser, playwright = self._browser, self._playwright
-        self._browser = self._playwright = self._context = None
+        self._browser = self._playwright = self._context = self._starting = None
         if browser is not None:
             await browser.close()
         if playwright is not None:

@@ -182,6 +182,7 @@ class ManyRun:
     rendered: int
     statuses: dict[str, int]
     exit_code: int
+    missing: list[str]  # a few report URLs not found
 
     @property
     def sites_per_min(self) -> float:
@@ -266,6 +267,7 @@ def _findings(
         rendered=json.loads(stats or "{}").get("rendered", 0),
         statuses=statuses,
         exit_code=code,
+        missing=sorted(url for (url,) in expected - found)[:5],
     )
 
 
@@ -304,6 +306,7 @@ def many_sites_section(
                 f"rendered_{tag}": run.rendered,
                 f"site_statuses_{tag}": run.statuses,
                 f"exit_code_{tag}": run.exit_code,
+                f"missing_{tag}": run.missing,
             }
         )
     complete = all(r.reports_found == r.reports_expected for r in (small, large))

@@ -301,8 +301,9 @@ def many_sites_section(
                 f"sites_per_min_{tag}": round(run.sites_per_min, 1),
                 f"crawl_s_{tag}": round(run.crawl_s, 1),
                 f"wall_s_{tag}": round(run.wall_s, 1),
-                f"reports_{tag}": f"{run.reports_found} of {run.reports_expected} found "
-                f"({run.reports_fetched} fetched)",
+                f"reports_expected_{tag}": run.reports_expected,
+                f"reports_found_{tag}": run.reports_found,
+                f"reports_fetched_{tag}": run.reports_fetched,
                 f"rendered_{tag}": run.rendered,
                 f"site_statuses_{tag}": run.statuses,
                 f"exit_code_{tag}": run.exit_code,

@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from scrapy.utils.defer import deferred_from_coro
+
 from crawler.extensions import PAGE_ROLES, SITE_TIMEOUT
 from crawler.gc_freeze import freeze_startup_objects
+from crawler.render import cancel_in_flight
 from crawler.sites import Site
 
 logger = logging.getLogger(__name__)
@@ -312,8 +315,6 @@ class SitePool:
             return
         entry.timer = None
         logger.warning("site %s: time budget of %.0f s used up, stopping it", name, self.site_timeout)
-        from crawler.render import cancel_in_flight
-
         try:
             engine = entry.crawler.engine
         except RuntimeError:  # not open yet: look again in a second
@@ -323,8 +324,6 @@ class SitePool:
             return
         if engine.spider is None:
             return
-        from scrapy.utils.defer import deferred_from_coro
-
         deferred_from_coro(engine.close_spider_async(reason=SITE_TIMEOUT))
         # Requests on the wire would hold the close until their own timeout.
         cancelled = cancel_in_flight(entry.crawler)

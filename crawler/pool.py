@@ -18,10 +18,12 @@ replace :class:`LocalSiteSource` (one process, the sites file in memory).
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import statistics
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -248,6 +250,7 @@ class SitePool:
         self._finished = False
         self._stopping = False
         self._durations: deque[float] = deque(maxlen=256)  # of the last sites that ended
+        self._ended: weakref.WeakSet[Any] = weakref.WeakSet()  # crawlers of ended sites, until freed
         self._last_heartbeat = 0.0
 
     # -- lifecycle
@@ -259,6 +262,12 @@ class SitePool:
         freeze_startup_objects()
         self._loop = task.LoopingCall(self._tick)
         self._loop.start(POLL_INTERVAL_S)
+
+    def crawlers_not_freed(self) -> int:
+        """Crawlers of ended sites still alive after a full collection (should be none: each
+        one left alive would keep its site's memory for the rest of the run)."""
+        gc.collect()
+        return len(self._ended)
 
     def median_site_seconds(self) -> float | None:
         return statistics.median(self._durations) if self._durations else None
@@ -342,6 +351,7 @@ class SitePool:
         self._durations.append(time.monotonic() - entry.started)
         self.source.site_done(entry.site, status)
         # Drop every reference to the crawler (the process keeps none once its crawl ended).
+        self._ended.add(crawler)
         entry.crawler = None
         del crawler, entry
         self._fill()

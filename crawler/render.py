@@ -113,6 +113,7 @@ class SharedBrowser:
         self._browser = await self._playwright.chromium.launch(**self.launch)
         self._context = await self._browser.new_context(user_agent=self.user_agent, java_script_enabled=True)
         await self._context.route("**/*", _route_light)
+        await self._context.add_init_script(_COUNT_SCRIPT_REQUESTS)
         return self._context
 
     async def render(self, request: Request) -> HtmlResponse:
@@ -143,7 +144,7 @@ class SharedBrowser:
                 raise RenderTimeout(f"{request.url}: page did not load in {self.timeout_s:.0f} s") from exc
             raise
         loaded = time.monotonic()
-        await traffic.settled(deadline, self.quiet_s)
+        await traffic.settled(page, deadline, self.quiet_s)
         html = await page.content()
         logger.debug(
             "rendered %s: loaded in %.1f s, settled in %.1f s",
@@ -177,6 +178,33 @@ class SharedBrowser:
             await playwright.stop()
 
 
+# In every page: how many XHR/fetch requests have not yet been handled by the page's own
+# callbacks (an answer counts until the task after its loadend event has run), so a page is
+# not taken between the answer's arrival and the script that builds the list from it.
+_COUNT_SCRIPT_REQUESTS = """
+(() => {
+  let pending = 0;
+  const settle = () => setTimeout(() => { pending -= 1; }, 0);
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    pending += 1;
+    this.addEventListener("loadend", settle);
+    return send.apply(this, args);
+  };
+  if (window.fetch) {
+    const fetch = window.fetch;
+    window.fetch = function (...args) {
+      pending += 1;
+      return fetch.apply(this, args).finally(() => setTimeout(settle, 50));
+    };
+  }
+  Object.defineProperty(window, "__nianbaoPending", { get: () => pending });
+})();
+"""
+# Resolves after every task queued before it has run (the answers' callbacks among them).
+_PAGE_PENDING = "() => new Promise(done => setTimeout(() => done(window.__nianbaoPending || 0), 0))"
+
+
 async def _route_light(route: Any, request: Any) -> None:
     if await abort_heavy_resources(request):
         await route.abort()
@@ -204,11 +232,13 @@ class _ScriptTraffic:
             self.pending = max(0, self.pending - 1)
             self.last_change = time.monotonic()
 
-    async def settled(self, deadline: float, quiet_s: float) -> None:
-        """Until no XHR/fetch is pending and none ended for ``quiet_s``, or the deadline: a
-        poller that asks every few seconds is quiet in between, so it does not hold a page."""
+    async def settled(self, page: Any, deadline: float, quiet_s: float) -> None:
+        """Until no XHR/fetch is on the wire, none ended for ``quiet_s`` and the page has run
+        the callbacks of every answer, or the deadline: a poller that asks every few seconds
+        is quiet in between, so it does not hold a page."""
         while time.monotonic() < deadline:
-            if not self.pending and time.monotonic() - self.last_change >= quiet_s:
+            quiet = not self.pending and time.monotonic() - self.last_change >= quiet_s
+            if quiet and not await page.evaluate(_PAGE_PENDING):
                 return
             await asyncio.sleep(0.05)
 

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 
 SHARED_ADDRESS = "127.0.9.1"  # two portals, two ports, one server
 TARPIT_ADDRESS = "127.0.9.2"
-SITE_TIMEOUT_S = 25  # ample for a small portal, even while the browser starts on a busy machine
+SITE_TIMEOUT_S = 40  # ample for a small portal, even while the browser starts on a busy machine
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "application/javascript", ".json": "application/json"}
 
 

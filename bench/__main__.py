@@ -16,7 +16,7 @@ Sections (``--only`` picks some):
    script-built lists), each on a loopback address of its own, served by nginx: peak RSS of
    the nianbao process, sites per minute, reports found against the generated truth.
    Target: peak < 400 MB, ≤ 1.2 × the 10-portal crawl's, every report found. It runs last,
-   after the budget of the other sections (about ten more minutes).
+   after the budget of the other sections (about fifteen more minutes).
 
 The whole run keeps to a time budget (``--budget``; 15 minutes, ``--quick`` 3): reparse
 and memory run last and are stopped at their share of what is left, reporting how far

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from crawler.runs import run_context
 
 PAGE_ROLES = ("home", "section", "listing", "report", "other")
+SITE_TIMEOUT = "site_timeout"  # the close reason of a site stopped by its time budget (pool.py)
 
 
 class SiteHealth:
@@ -52,6 +53,17 @@ class SiteHealth:
             status = "interrupted"  # SIGINT/SIGTERM: the frontier is kept, the next run resumes
         elif stopped or trapped:
             status = "stopped" if stopped else "trapped"  # a problems row says where and why
+        elif reason == SITE_TIMEOUT:
+            status = "timed out"  # its frontier is kept: the next run resumes it
+            budget = self.crawler.settings.getfloat("NIANBAO_SITE_TIMEOUT", 0)
+            ctx.archive.add_problem(
+                "crawl",
+                f"site {site}: stopped by its time budget ({budget:.0f} s) after {pages} pages; "
+                "the next run resumes where it stopped",
+                run_id=ctx.run_id,
+                site=site,
+                url=spider.site.start_urls[0],
+            )
         elif not pages:
             status = "failed"
             ctx.archive.add_problem(
@@ -61,6 +73,7 @@ class SiteHealth:
                 site=site,
                 url=spider.site.start_urls[0],
             )
+        stats.set_value("nianbao/site_status", status)  # for the site pool's totals
         changes = ctx.archive.item_changes(ctx.run_id, site)
         report_items = value("nianbao/fetches/report", 0)
         earlier = ctx.archive.db.execute(
@@ -87,7 +100,7 @@ class SiteHealth:
             new_items=changes["new"],
             changed_items=changes["changed"],
             unchanged_items=changes["unchanged"] + value("nianbao/skipped_files", 0),
-            removed_items=changes["removed"] if complete and status not in ("failed", "blocked") else 0,
+            removed_items=changes["removed"] if complete and status in ("ok", "problems") else 0,
             note=note,
             blocked_vendor=blocked_vendor,
         )

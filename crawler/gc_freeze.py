@@ -7,7 +7,9 @@ Twisted, lxml, the parsers), none of which will ever be garbage. Profiles of a l
 put a tenth of its time in those walks. When a spider opens, this extension moves every
 object alive then into the permanent generation (:func:`gc.freeze`); collections after
 that look only at what the crawl itself allocates. Reference counting still frees
-frozen objects as usual; only a cycle among them would outlive its use.
+frozen objects as usual; only a cycle among them would outlive its use — which is why it
+is done once per process: frozen while other site crawls run, their objects would never be
+collected after those crawls end (the site pool freezes before its first crawl).
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+
+_frozen = False
+
+
+def freeze_startup_objects() -> int:
+    """Freeze what is alive now, the first time only; the number of frozen objects."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()  # what is garbage already goes now, not into the permanent generation
+        gc.freeze()
+    return gc.get_freeze_count()
 
 
 class FreezeStartupObjects:
@@ -30,6 +44,4 @@ class FreezeStartupObjects:
         return ext
 
     def spider_opened(self, spider: Any) -> None:
-        gc.collect()  # what is garbage already goes now, not into the permanent generation
-        gc.freeze()
-        self.crawler.stats.set_value("nianbao/gc_frozen_objects", gc.get_freeze_count())
+        self.crawler.stats.set_value("nianbao/gc_frozen_objects", freeze_startup_objects())

@@ -99,16 +99,15 @@ EXTENSIONS = {
     "crawler.gc_freeze.FreezeStartupObjects": 510,
 }
 
-# -- browser rendering (crawler/render.py): started only for the first rendered request ---------
+# -- browser rendering (crawler/render.py): one browser per process, started on first use --------
 DOWNLOAD_HANDLERS = {
     "http": "crawler.render.LazyRenderingDownloadHandler",
     "https": "crawler.render.LazyRenderingDownloadHandler",
 }
-PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = launch_options()
-PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
-PLAYWRIGHT_ABORT_REQUEST = "crawler.render.abort_heavy_resources"
-PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+NIANBAO_RENDER_PAGES = 4  # pages open at once in the shared browser; more renders queue
+NIANBAO_RENDER_TIMEOUT = 30  # seconds per render, counted from when its page opens
+NIANBAO_RENDER_QUIET_MS = 500  # a page is ready when no XHR/fetch ran for this long
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -113,6 +113,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     crawl.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log")
     crawl.add_argument("-q", "--quiet", action="store_true", help="print only problems (for cron)")
+    _add_pool_flags(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
     reparse = with_data_dir(sub.add_parser("reparse", help="re-run the parsers over the archive"))
@@ -174,6 +175,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             overrides=overrides,
             verbose=args.verbose,
             show_progress=wanted_progress(args.quiet),
+            concurrent_sites=args.concurrent_sites,
+            site_timeout=args.site_timeout,
         )
     if RUN_END.fault is not None:
         console.print(f"[red]error:[/red] {one_line(RUN_END.fault)} (run {result.run_id} failed)")
@@ -206,6 +209,34 @@ def _identity(args: argparse.Namespace, overrides: dict[str, str], *, needed: bo
     if contact:
         identity["NIANBAO_CONTACT"] = contact
     return identity
+
+
+def _add_pool_flags(crawl: argparse.ArgumentParser) -> None:
+    from crawler.pool import DEFAULT_CONCURRENT_SITES, DEFAULT_SITE_TIMEOUT_S
+
+    def positive(kind: type) -> Any:
+        def parse(text: str) -> Any:
+            value = kind(text)
+            if value <= 0:
+                raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+            return value
+
+        return parse
+
+    crawl.add_argument(
+        "--concurrent-sites",
+        type=positive(int),
+        default=DEFAULT_CONCURRENT_SITES,
+        metavar="K",
+        help=f"sites crawled at once, never two of one server (default {DEFAULT_CONCURRENT_SITES})",
+    )
+    crawl.add_argument(
+        "--site-timeout",
+        type=positive(float),
+        default=DEFAULT_SITE_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"time budget of one site; stopped, it resumes next run (default {DEFAULT_SITE_TIMEOUT_S:.0f})",
+    )
 
 
 def _parse_settings(pairs: list[str]) -> dict[str, str]:
@@ -411,6 +442,18 @@ def _print_problems(archive: Archive, run_id: int, limit: int | None = None) -> 
         console.print(f"  [yellow]problem[/yellow] [{p['site'] or '-'}] {p['stage']}: {p['message']}")
 
 
+def _print_problem_lines(archive: Archive, run_id: int) -> None:
+    """One plain line per problem, naming its site and URL (for cron mail)."""
+    sql = "SELECT site, url, stage, message FROM problems WHERE run_id = ? ORDER BY id"
+    for p in archive.db.query(sql, [run_id]):
+        console.print(
+            f"problem [{p['site'] or '-'}] {p['url'] or '-'} {p['stage']}: {p['message']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def _print_site_runs(archive: Archive, run_id: int) -> None:
     table = Table(
         "site",
@@ -435,16 +478,20 @@ def _print_site_runs(archive: Archive, run_id: int) -> None:
 
 
 def _print_run_summary(archive: Archive, run_id: int, *, quiet: bool = False) -> None:
-    if quiet:
-        _print_problems(archive, run_id)
-        return
     run = archive.db["crawl_runs"].get(run_id)
     stats: dict[str, Any] = json.loads(run["stats"] or "{}")
+    if quiet and not stats.get("problems"):
+        return  # cron mails any output: none when all is well
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(stats.get("site_statuses", {}).items()))
     console.print(
-        f"run {run_id} ({run['mode']}): {stats.get('fetches', 0)} fetches, "
+        f"run {run_id} ({run['mode']}): {stats.get('sites', 0)} sites ({statuses or 'none'}), "
+        f"{stats.get('fetches', 0)} fetches, "
         f"{stats.get('new_objects', 0)} new objects, {stats.get('reports_parsed', 0)} reports parsed, "
         f"{stats.get('problems', 0)} problems"
     )
+    if quiet:
+        _print_problem_lines(archive, run_id)
+        return
     _print_site_runs(archive, run_id)
     _print_totals(archive)
     _print_problems(archive, run_id, limit=20)

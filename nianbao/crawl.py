@@ -1,21 +1,35 @@
 """Run a crawl of some sites in this process, then parse what it brought.
 
-One Scrapy crawler per site, all in one ``CrawlerProcess`` (so per-site politeness and
-per-site health come for free); the archive and the crawl run are shared.
+One Scrapy crawler per site (so per-site politeness and per-site health come for free), at
+most ``concurrent_sites`` of them at once, started one after another by the site pool
+(crawler/pool.py) in one ``CrawlerProcess``; the archive, the crawl run and the browser are
+shared. A finished site leaves its health and problems in SQLite and its counters in the
+run's totals; its crawler is dropped.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.reactor import install_reactor
 
 from archive import Archive
+from crawler.pool import (
+    DEFAULT_CONCURRENT_SITES,
+    DEFAULT_SITE_TIMEOUT_S,
+    LocalSiteSource,
+    SitePool,
+    SiteSource,
+)
+from crawler.render import close_shared_browser
 from crawler.sites import Site
 from crawler.spiders.annual_reports import AnnualReportsSpider
-from nianbao.outcome import close_run, disk_reserve, run_crawler_process, unless_stopped
+from nianbao.outcome import RUN_END, close_run, disk_reserve, run_crawler_process, unless_stopped
 from nianbao.parse import parse_archive
 
 REPLAY_HANDLER = "crawler.middlewares.cassette.WarcReplayDownloadHandler"
@@ -66,6 +80,9 @@ def run_crawl(
     overrides: dict[str, str] | None = None,
     verbose: bool = False,
     show_progress: bool = False,
+    concurrent_sites: int = DEFAULT_CONCURRENT_SITES,
+    site_timeout: float = DEFAULT_SITE_TIMEOUT_S,
+    source: SiteSource | None = None,
 ) -> CrawlResult:
     mode = "replay" if replay else "record" if record else "live"
     settings_probe = Settings()
@@ -81,29 +98,70 @@ def run_crawl(
     settings = crawl_settings(
         archive, run_id, replay=replay or [], record=record, overrides=overrides, verbose=verbose
     )
-    process = CrawlerProcess(settings)
-    crawlers = []
-    for site in sites:
-        crawler = process.create_crawler(AnnualReportsSpider)
-        crawlers.append(crawler)
-        process.crawl(crawler, site=site)
-    if show_progress:
-        from nianbao.progress import CrawlProgress
-
-        CrawlProgress(crawlers).install()
+    settings.set("NIANBAO_SITE_TIMEOUT", site_timeout, priority="cmdline")
     with disk_reserve(archive.data_dir):
-        end = run_crawler_process(process)  # signals and machine faults: nianbao/outcome.py
-
-    stats: dict[str, Any] = {"fetches": 0, "new_objects": 0, "rendered": 0, "bytes": 0}
-    for crawler in crawlers:
-        values = crawler.stats.get_stats()
-        stats["fetches"] += sum(v for k, v in values.items() if k.startswith("nianbao/fetches/"))
-        for key in ("new_objects", "rendered", "bytes"):
-            stats[key] += values.get(f"nianbao/{key}", 0)
-    if end.signum is None and end.fault is None:  # stopped early: the next run parses
+        pool = _run_pool(
+            settings,
+            source or LocalSiteSource(sites),
+            slots=concurrent_sites,
+            site_timeout=site_timeout,
+            show_progress=show_progress,
+        )
+    stats: dict[str, Any] = pool.totals.as_stats()
+    stats["crawlers_not_freed"] = pool.crawlers_not_freed()
+    if RUN_END.signum is None and RUN_END.fault is None:  # stopped early: the next run parses
         names = [s.name for s in sites]
         summary = unless_stopped(lambda: parse_archive(archive, run_id=run_id, only_new=True, sites=names))
         if summary is not None:
             stats.update(reports_parsed=summary.reports, metrics=summary.metrics)
-    exit_code = close_run(archive, run_id, stats)
+    exit_code = close_run(archive, run_id, stats)  # signals and machine faults: nianbao/outcome.py
     return CrawlResult(run_id=run_id, exit_code=int(exit_code), stats=stats)
+
+
+def _run_pool(
+    settings: Settings, source: SiteSource, *, slots: int, site_timeout: float, show_progress: bool
+) -> SitePool:
+    """Run every site of ``source`` through a pool in one reactor; returns the finished pool."""
+    from nianbao.progress import route_logging
+
+    # Our own log handler: through the live display's console when there is one, so log
+    # lines never tear it.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = _PoolProcess(settings)
+    progress = None
+    if show_progress:
+        from nianbao.progress import CrawlProgress
+
+        progress = CrawlProgress()
+    route_logging(settings, progress.console if progress else None)
+
+    def stop() -> None:
+        deferred = deferred_from_coro(close_shared_browser())
+        deferred.addBoth(lambda _: process._stop_reactor())
+
+    pool = SitePool(
+        process, AnnualReportsSpider, source, slots=slots, site_timeout=site_timeout, on_idle=stop
+    )
+    process.pool = pool
+    # Crawlers are made while the reactor runs: it must be installed before.
+    install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])
+    process._initialized_reactor = True
+    from twisted.internet import reactor
+
+    reactor.callWhenRunning(pool.start)  # type: ignore[attr-defined]
+    if progress is not None:
+        progress.install(pool)
+    run_crawler_process(process, stop_after_crawl=False)
+    logging.getLogger(__name__).info("pool finished: %s", pool.totals.as_stats())
+    return pool
+
+
+class _PoolProcess(CrawlerProcess):
+    """A ``CrawlerProcess`` whose shutdown (Ctrl-C, SIGTERM) also stops the pool starting sites."""
+
+    pool: SitePool | None = None
+
+    def _stop_dfd(self) -> Any:
+        if self.pool is not None:
+            self.pool.stop_starting()
+        return super()._stop_dfd()

@@ -94,7 +94,7 @@ def machine_fault(exc: BaseException) -> None:
 
 
 # -- signals ------------------------------------------------------------------------------------
-def run_crawler_process(process: Any) -> RunEnd:
+def run_crawler_process(process: Any, **start: Any) -> RunEnd:
     """``process.start()`` with our own SIGINT/SIGTERM handling: the first signal stops every
     crawl gracefully (frontiers kept), a second stops the reactor at once."""
     from twisted.internet import reactor
@@ -110,7 +110,7 @@ def run_crawler_process(process: Any) -> RunEnd:
     _STOP.append(process.stop)
     try:
         with _handlers(on_signal):
-            process.start(install_signal_handlers=False)
+            process.start(install_signal_handlers=False, **start)
     finally:
         _STOP.clear()
     return RUN_END

@@ -1,0 +1,144 @@
+"""``nianbao crawl --redis URL --data-dir SHARD``: this process as one worker of a crawl
+shared through Redis.
+
+The first worker seeds the crawl (its run id and sites, once: a Lua script); every worker
+leases server groups from it through the site pool and writes what it fetches into its own
+data dir, a *shard*. Shards share the run id; fetch and problem ids of shard ``N`` start at
+``N × 10¹²`` (``N`` handed out by Redis, kept by the data dir), so ``nianbao merge`` unions
+shards without renumbering. A worker parses nothing: the merge parses the union.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy.settings import Settings
+
+from archive import Archive
+from crawler.pool import HostResolver, server_keys
+from crawler.redis_crawl.scheduler import activate
+from crawler.redis_crawl.shared import RedisGone, SharedCrawl
+from crawler.redis_crawl.source import (
+    Heartbeat,
+    RedisSiteSource,
+    seed_entries,
+    server_groups,
+    sites_digest,
+)
+from crawler.sites import Site, SiteConfigError
+from nianbao.crawl import _run_pool, crawl_settings
+from nianbao.exit_codes import ExitCode
+
+logger = logging.getLogger(__name__)
+
+SHARD_SPAN = 10**12  # ids per shard
+
+
+@dataclass
+class WorkerResult:
+    run_id: int | None
+    exit_code: int
+    message: str = ""
+
+
+def redis_settings(overrides: dict[str, str]) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def run_worker(
+    archive: Archive,
+    sites: list[Site],
+    redis_url: str,
+    *,
+    overrides: dict[str, str],
+    verbose: bool = False,
+    show_progress: bool = False,
+    concurrent_sites: int,
+    site_timeout: float,
+) -> WorkerResult:
+    probe = redis_settings(overrides)
+    shared = SharedCrawl(
+        redis_url,
+        prefix=probe.get("NIANBAO_REDIS_PREFIX"),
+        ttl_s=probe.getfloat("NIANBAO_REDIS_TTL"),
+        retry_s=probe.getfloat("NIANBAO_REDIS_RETRY"),
+    )
+    digest = sites_digest(sites)
+    resolver = HostResolver()
+    groups = server_groups(sites, lambda site: server_keys(site, resolver))
+    try:
+        seeded = shared.seed(int(time.time()), digest, seed_entries(sites, groups))
+        shard = _shard_number(archive, shared)
+        shared.register()
+    except RedisGone as exc:
+        return WorkerResult(None, ExitCode.FAILED, str(exc))
+    if seeded.digest != digest:
+        raise SiteConfigError(
+            f"the crawl {shared.prefix!r} in {redis_url} is over another sites file "
+            "(give this crawl a new name: -s NIANBAO_REDIS_PREFIX=…)"
+        )
+    run_id = seeded.run_id
+    archive.use_id_range(shard * SHARD_SPAN)
+    if archive.db["crawl_runs"].count_where("id = ?", [run_id]) == 0:
+        names = [s.name for s in sites]
+        archive.start_run(
+            "crawl", mode="live", sites=names, user_agent=probe.get("USER_AGENT"), run_id=run_id
+        )
+    # Named at once, so that the shard of a worker killed before its end still merges.
+    archive.db["crawl_runs"].update(run_id, {"stats": json.dumps({"crawl_key": seeded.crawl_key, "shard": shard})})
+    settings = crawl_settings(archive, run_id, replay=[], record=None, overrides=overrides, verbose=verbose)
+    _use_redis_frontier(settings, site_timeout)
+    activate(shared)
+    heartbeat = Heartbeat(shared)
+    heartbeat.start()
+    try:
+        pool = _run_pool(
+            settings,
+            RedisSiteSource(shared),
+            slots=concurrent_sites,
+            site_timeout=site_timeout,
+            show_progress=show_progress,
+        )
+    finally:
+        heartbeat.stop()
+        if shared.failure is None:
+            try:
+                shared.leave()
+            except RedisGone as exc:
+                shared.failed(exc)
+    stats: dict[str, Any] = pool.totals.as_stats()
+    stats.update(crawl_key=seeded.crawl_key, shard=shard, worker=shared.worker, redis=shared.prefix)
+    stats["problems"] = archive.count_problems(run_id)
+    if shared.failure is not None:
+        code = ExitCode.FAILED
+        stats["failure"] = str(shared.failure)
+    else:
+        code = ExitCode.PROBLEMS if stats["problems"] else ExitCode.OK
+    archive.finish_run(run_id, exit_code=code, stats=stats)
+    return WorkerResult(run_id, code, str(shared.failure or ""))
+
+
+def _use_redis_frontier(settings: Settings, site_timeout: float) -> None:
+    settings.set("SCHEDULER", "crawler.redis_crawl.scheduler.RedisSiteScheduler", priority="cmdline")
+    middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
+    middlewares["crawler.frontier.FrontierDoneMiddleware"] = None
+    middlewares["crawler.redis_crawl.scheduler.RedisDoneMiddleware"] = 10
+    settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
+    settings.set("NIANBAO_SITE_TIMEOUT", site_timeout, priority="cmdline")
+
+
+def _shard_number(archive: Archive, shared: SharedCrawl) -> int:
+    """The data dir's shard number: the one its ids already carry, else a new one from Redis."""
+    largest = max(
+        archive.db.execute(f"SELECT coalesce(max(id), 0) FROM [{table}]").fetchone()[0]
+        for table in ("fetches", "problems")
+    )
+    return largest // SHARD_SPAN if largest >= SHARD_SPAN else shared.next_shard()

@@ -38,9 +38,11 @@ def portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MockServ
         yield server, sites_file, tmp / "reference"
 
 
-def _worker(server: MockServer, sites_file: Path, url: str, shard: Path) -> subprocess.Popen[str]:
+def _worker(
+    server: MockServer, sites_file: Path, url: str, shard: Path, *extra: str
+) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "nianbao.cli", "crawl", "--sites", str(sites_file), "--redis", url]
-    command += ["--data-dir", str(shard), *WORKER]
+    command += ["--data-dir", str(shard), *WORKER, *extra]
     return subprocess.Popen(
         command, cwd=ROOT, env=server.proxy_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -76,7 +78,9 @@ def _archive(data_dir: Path) -> dict[str, Counter]:
             )
         ),
         "report_files": Counter(
-            db.execute("SELECT r.url, f.sha256, f.role FROM report_files f JOIN reports r ON r.id = f.report_id")
+            db.execute(
+                "SELECT r.url, f.sha256, f.role FROM report_files f JOIN reports r ON r.id = f.report_id"
+            )
         ),
     }
 
@@ -137,6 +141,7 @@ def test_a_redis_restart_mid_crawl_and_the_crawl_completes(
     with RedisServer(tmp_path / "redis") as redis_server:
         workers = [_worker(server, sites_file, redis_server.url, shard) for shard in shards]
         _wait_until(lambda: sum(_fetches(s) for s in shards) >= 10)
+        assert all(worker.poll() is None for worker in workers), "restarted mid-crawl"
         redis_server.stop()  # its AOF holds the crawl
         time.sleep(0.5)
         redis_server.start()
@@ -154,7 +159,8 @@ def test_a_worker_stops_with_exit_3_when_redis_stays_away(
 ) -> None:
     server, sites_file, _ = portals
     with RedisServer(tmp_path / "redis") as redis_server:
-        worker = _worker(server, sites_file, redis_server.url, tmp_path / "shard")
+        shard = tmp_path / "shard"
+        worker = _worker(server, sites_file, redis_server.url, shard, "-s", "NIANBAO_REDIS_RETRY=2")
         _wait_until(lambda: _fetches(tmp_path / "shard") >= 3)
         redis_server.stop()
         output, _ = worker.communicate(timeout=120)

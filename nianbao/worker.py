@@ -93,7 +93,8 @@ def run_worker(
             "crawl", mode="live", sites=names, user_agent=probe.get("USER_AGENT"), run_id=run_id
         )
     # Named at once, so that the shard of a worker killed before its end still merges.
-    archive.db["crawl_runs"].update(run_id, {"stats": json.dumps({"crawl_key": seeded.crawl_key, "shard": shard})})
+    named = {"crawl_key": seeded.crawl_key, "shard": shard}
+    archive.db["crawl_runs"].update(run_id, {"stats": json.dumps(named)})
     settings = crawl_settings(archive, run_id, replay=[], record=None, overrides=overrides, verbose=verbose)
     _use_redis_frontier(settings, site_timeout)
     activate(shared)

@@ -118,6 +118,11 @@ def run_worker(
     stats: dict[str, Any] = pool.totals.as_stats()
     stats.update(crawl_key=seeded.crawl_key, shard=shard, worker=shared.worker, redis=shared.prefix)
     stats["problems"] = archive.count_problems(run_id)
+    if shared.failure is None:  # a worker leaves only once every site is done
+        try:
+            stats.update(crawl_sites=len(sites), crawl_sites_done=len(shared.done()))
+        except RedisGone as exc:
+            shared.failed(exc)
     if shared.failure is not None:
         code = ExitCode.FAILED
         stats["failure"] = str(shared.failure)
@@ -129,6 +134,7 @@ def run_worker(
 
 def _use_redis_frontier(settings: Settings, site_timeout: float) -> None:
     settings.set("SCHEDULER", "crawler.redis_crawl.scheduler.RedisSiteScheduler", priority="cmdline")
+    settings.set("SCHEDULER_PERSIST", True, priority="cmdline")  # (forced by the scheduler anyway)
     middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     middlewares["crawler.frontier.FrontierDoneMiddleware"] = None
     middlewares["crawler.redis_crawl.scheduler.RedisDoneMiddleware"] = 10

@@ -4,6 +4,7 @@ worker is SIGKILLed with requests in flight and Redis restarts mid-crawl."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -85,6 +86,10 @@ def _archive(data_dir: Path) -> dict[str, Counter]:
     }
 
 
+def _query(data_dir: Path, sql: str) -> list[tuple]:
+    return sqlite3.connect(data_dir / "nianbao.db").execute(sql).fetchall()
+
+
 def _merge(target: Path, shards: list[Path]) -> subprocess.CompletedProcess[str]:
     return run_cli("merge", "--data-dir", str(target), *map(str, shards))
 
@@ -113,6 +118,9 @@ def test_three_workers_one_killed_merge_into_the_single_process_archive(
             assert redis_server.client().hlen("nianbao:done") == sites_total, output
             assert worker.returncode in (0, 1), output
     assert in_flight > 0, "the killed worker had requests in flight"
+    for shard in shards[1:]:  # each survivor left only once every site was done
+        stats = json.loads(_query(shard, "SELECT stats FROM crawl_runs")[0][0])
+        assert stats["crawl_sites_done"] == stats["crawl_sites"] == 10, stats
 
     single = Counter((n, m, p) for n, m, p in server.requests[:served_before] if not p.endswith("robots.txt"))
     shared = Counter((n, m, p) for n, m, p in server.requests[served_before:] if not p.endswith("robots.txt"))
@@ -124,6 +132,9 @@ def test_three_workers_one_killed_merge_into_the_single_process_archive(
     result = _merge(merged, shards)
     assert result.returncode == 0, result.stdout + result.stderr
     assert _archive(merged) == _archive(reference)
+    assert _query(merged, "SELECT name, status FROM sites ORDER BY name") == _query(
+        reference, "SELECT name, status FROM sites ORDER BY name"
+    )
     verify = run_cli("verify", "--data-dir", str(merged))
     assert verify.returncode == 0 and "0 missing, 0 changed" in verify.stdout, verify.stdout
 

@@ -100,6 +100,10 @@ class SharedCrawl:
         if self.failure is not None:  # stopping: touch the shared state no more
             raise RedisGone(f"worker {self.worker} stops: {self.failure}")
         try:
+            return func(*args, **kwargs)
+        except RETRYABLE:
+            pass  # the first failure: from here on, with backoff (tenacity costs ~10× a call)
+        try:
             return self._retrying.copy()(func, *args, **kwargs)  # a copy: the heartbeat thread retries too
         except RETRYABLE as exc:
             raise RedisGone(

@@ -70,6 +70,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
     except MergeRefused as exc:
         print(f"error: {exc}")
         return ExitCode.CANNOT_START
+    code = ExitCode.OK
+    if summary.merge_run is not None and open_archive(args.data_dir).count_problems(summary.merge_run):
+        code = ExitCode.PROBLEMS  # the parse recorded problems
     if not args.quiet:
         if summary.changed:
             print(
@@ -79,7 +82,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
             )
         else:
             print(f"merged {len(args.shards)} shard(s): nothing new")
-    return ExitCode.OK
+    return code
 
 
 def merge_shards(target: Archive, shards: list[Path]) -> MergeSummary:

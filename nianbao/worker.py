@@ -21,7 +21,7 @@ from scrapy.settings import Settings
 from archive import Archive
 from crawler.pool import HostResolver, server_keys
 from crawler.redis_crawl.scheduler import activate
-from crawler.redis_crawl.shared import RedisGone, SharedCrawl
+from crawler.redis_crawl.shared import RedisGone, Seeded, SharedCrawl
 from crawler.redis_crawl.source import (
     Heartbeat,
     RedisSiteSource,
@@ -72,10 +72,8 @@ def run_worker(
         retry_s=probe.getfloat("NIANBAO_REDIS_RETRY"),
     )
     digest = sites_digest(sites)
-    resolver = HostResolver()
-    groups = server_groups(sites, lambda site: server_keys(site, resolver))
     try:
-        seeded = shared.seed(int(time.time()), digest, seed_entries(sites, groups))
+        seeded = shared.seeded() or _seed(shared, sites, digest)
         shard = _shard_number(archive, shared)
         shared.register()
     except RedisGone as exc:
@@ -130,6 +128,14 @@ def run_worker(
         code = ExitCode.PROBLEMS if stats["problems"] else ExitCode.OK
     archive.finish_run(run_id, exit_code=code, stats=stats)
     return WorkerResult(run_id, code, str(shared.failure or ""))
+
+
+def _seed(shared: SharedCrawl, sites: list[Site], digest: str) -> Seeded:
+    """Seed the crawl (unless another worker is quicker). Only then are the host names
+    resolved into server groups: thousands of look-ups, once per crawl."""
+    resolver = HostResolver()
+    groups = server_groups(sites, lambda site: server_keys(site, resolver))
+    return shared.seed(int(time.time()), digest, seed_entries(sites, groups))
 
 
 def _use_redis_frontier(settings: Settings, site_timeout: float) -> None:

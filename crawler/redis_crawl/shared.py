@@ -124,6 +124,11 @@ class SharedCrawl:
         got = self.call("seed", *args)
         return Seeded(int(got[0]), _text(got[1]), _text(got[2]), bool(got[3]))
 
+    def seeded(self) -> Seeded | None:
+        """The crawl as seeded, or None before the first worker seeded it."""
+        got = self.command("HMGET", self.key("run"), "run_id", "crawl_key", "digest")
+        return None if got[0] is None else Seeded(int(got[0]), _text(got[1]), _text(got[2]), False)
+
     def lease(self) -> tuple[str, dict[str, Any]] | None:
         got = self.call("lease", self.worker, LEASE_SCAN)
         return (_text(got[0]), json.loads(got[1])) if got else None

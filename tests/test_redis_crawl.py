@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from tests.helpers import FAST, ROOT, run_cli
 from tests.mockportal import MockServer, demo_sites
 from tests.mockportal.families.kit import cms_sites, run_crawl, write_sites_file
 from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.slow  # real crawls by several processes, a real redis-server
 
 CONCURRENT_REQUESTS = 16  # crawler/settings.py: the most a worker has in flight
 # Slow enough that a worker has requests in flight when it is killed; a short heartbeat TTL
@@ -47,6 +50,18 @@ def _worker(
     return subprocess.Popen(
         command, cwd=ROOT, env=server.proxy_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+
+
+@contextmanager
+def _stopped_at_the_end(workers: list[subprocess.Popen[str]]) -> Iterator[list[subprocess.Popen[str]]]:
+    """The workers, killed by PID if a failed assertion leaves any running."""
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate(timeout=30)
 
 
 def _fetches(shard: Path) -> int:
@@ -105,8 +120,12 @@ def test_three_workers_one_killed_merge_into_the_single_process_archive(
     server, sites_file, reference = portals
     served_before = len(server.requests)
     shards = [tmp_path / f"shard{i}" for i in range(3)]
-    with RedisServer(tmp_path / "redis") as redis_server:
-        workers = [_worker(server, sites_file, redis_server.url, shard) for shard in shards]
+    with (
+        RedisServer(tmp_path / "redis") as redis_server,
+        _stopped_at_the_end(
+            [_worker(server, sites_file, redis_server.url, shard) for shard in shards]
+        ) as workers,
+    ):
         _wait_until(lambda: _fetches(shards[0]) >= 8)
         in_flight = _in_progress(redis_server)
         workers[0].send_signal(signal.SIGKILL)
@@ -149,8 +168,12 @@ def test_a_redis_restart_mid_crawl_and_the_crawl_completes(
 ) -> None:
     server, sites_file, reference = portals
     shards = [tmp_path / f"shard{i}" for i in range(2)]
-    with RedisServer(tmp_path / "redis") as redis_server:
-        workers = [_worker(server, sites_file, redis_server.url, shard) for shard in shards]
+    with (
+        RedisServer(tmp_path / "redis") as redis_server,
+        _stopped_at_the_end(
+            [_worker(server, sites_file, redis_server.url, shard) for shard in shards]
+        ) as workers,
+    ):
         _wait_until(lambda: sum(_fetches(s) for s in shards) >= 10)
         assert all(worker.poll() is None for worker in workers), "restarted mid-crawl"
         redis_server.stop()  # its AOF holds the crawl
@@ -169,9 +192,13 @@ def test_a_worker_stops_with_exit_3_when_redis_stays_away(
     portals: tuple[MockServer, Path, Path], tmp_path: Path
 ) -> None:
     server, sites_file, _ = portals
-    with RedisServer(tmp_path / "redis") as redis_server:
-        shard = tmp_path / "shard"
-        worker = _worker(server, sites_file, redis_server.url, shard, "-s", "NIANBAO_REDIS_RETRY=2")
+    retry = ["-s", "NIANBAO_REDIS_RETRY=2"]
+    with (
+        RedisServer(tmp_path / "redis") as redis_server,
+        _stopped_at_the_end([_worker(server, sites_file, redis_server.url, tmp_path / "shard", *retry)]) as (
+            worker,
+        ),
+    ):
         _wait_until(lambda: _fetches(tmp_path / "shard") >= 3)
         redis_server.stop()
         output, _ = worker.communicate(timeout=120)

@@ -194,7 +194,13 @@ def cmd_crawl_worker(args: argparse.Namespace) -> int:
     if result.message:
         console.print(f"[red]error:[/red] {result.message}")
     if result.run_id is not None:
-        _print_run_summary(archive, result.run_id, quiet=args.quiet)
+        _print_problems(archive, result.run_id, limit=None if args.quiet else 20)
+        if not args.quiet:
+            _print_site_runs(archive, result.run_id)
+            console.print(
+                f"this worker's shard of run {result.run_id} is in {args.data_dir}; once every worker "
+                f"is done: nianbao merge --data-dir DIR {args.data_dir} OTHER-SHARDS…"
+            )
     return result.exit_code
 
 

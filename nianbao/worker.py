@@ -124,6 +124,8 @@ def run_worker(
     if shared.failure is not None:
         code = ExitCode.FAILED
         stats["failure"] = str(shared.failure)
+    elif getattr(pool, "_stopping", False):  # Ctrl-C or SIGTERM: its sites went back to the queue
+        code = ExitCode.INTERRUPTED
     else:
         code = ExitCode.PROBLEMS if stats["problems"] else ExitCode.OK
     archive.finish_run(run_id, exit_code=code, stats=stats)

@@ -220,3 +220,22 @@ def test_a_shard_whose_objects_do_not_verify_is_refused(
     assert result.returncode == 2
     assert f"changed objects/{victim.parent.parent.name}/{victim.parent.name}/{victim.name}" in result.stdout
     assert not (tmp_path / "merged" / "nianbao.db").exists() or not _archive(tmp_path / "merged")["files"]
+
+
+def test_a_worker_stopped_by_sigterm_hands_its_sites_back_at_once(
+    portals: tuple[MockServer, Path, Path], tmp_path: Path
+) -> None:
+    server, sites_file, _ = portals
+    with (
+        RedisServer(tmp_path / "redis") as redis_server,
+        _stopped_at_the_end([_worker(server, sites_file, redis_server.url, tmp_path / "shard")]) as (worker,),
+    ):
+        _wait_until(lambda: _fetches(tmp_path / "shard") >= 5)
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=120)
+        client = redis_server.client()
+        held = [*client.scan_iter("nianbao:lease:*"), *client.scan_iter("nianbao:wip:*")]
+        workers, todo = client.scard("nianbao:workers"), client.llen("nianbao:todo")
+    assert worker.returncode == 130, output
+    assert held == [] and workers == 0, "no lease, no request in progress, no worker left"
+    assert todo > 0, "the sites it had not finished wait for the next worker"

@@ -12,6 +12,11 @@ Sections (``--only`` picks some):
 4. ``reparse`` — ``nianbao reparse`` of 10,000 archived documents on every core. Target: < 5 min.
 5. ``memory`` — peak RSS of a ``nianbao crawl`` of a generated 50,000-page portal, at
    10,000 pages and at the end. Target: < 400 MB and flat (end ≤ 1.2 × at 10,000).
+6. ``many_sites`` — ``nianbao crawl`` of 10 and of 1,000 small generated portals (a tenth with
+   script-built lists), each on a loopback address of its own, served by nginx: peak RSS of
+   the nianbao process, sites per minute, reports found against the generated truth.
+   Target: peak < 400 MB, ≤ 1.2 × the 10-portal crawl's, every report found. It runs last,
+   after the budget of the other sections (about ten more minutes).
 
 The whole run keeps to a time budget (``--budget``; 15 minutes, ``--quick`` 3): reparse
 and memory run last and are stopped at their share of what is left, reporting how far
@@ -35,7 +40,7 @@ from bench.report import format_figures, format_table, skipped, write_json
 from bench.server import nginx_available
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SECTIONS = ("crawl_overhead", "recrawl", "parse", "reparse", "memory")
+SECTIONS = ("crawl_overhead", "recrawl", "parse", "reparse", "memory", "many_sites")
 FULL = {
     "pages": 5000,
     "attachments": 500,
@@ -45,6 +50,7 @@ FULL = {
     "reparse_docs": 10_000,
     "parse_repeats": 3,
     "budget": 15 * 60,
+    "many_sites": 1000,
 }
 QUICK = {
     "pages": 1000,
@@ -55,6 +61,7 @@ QUICK = {
     "reparse_docs": 500,
     "parse_repeats": 1,
     "budget": 3 * 60,
+    "many_sites": 50,
 }
 _MARGIN_S = 20  # left at the end for writing results, stopping servers
 
@@ -72,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reparse-docs", type=int, help="documents in the reparse archive")
     p.add_argument("--parse-repeats", type=int, help="passes over the PDFs (best is kept)")
     p.add_argument("--parse-files", type=int, help="use only the first N PDFs")
+    p.add_argument("--many-sites", type=int, help="portals of the large many_sites crawl")
+    p.add_argument("--concurrent-sites", type=int, help="--concurrent-sites of the many_sites crawls")
     p.add_argument("--budget", type=float, help="seconds for the whole run (0: no limit)")
     p.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
     p.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
@@ -165,17 +174,34 @@ def _run_sections(
         announce("memory")
         if end is not None and end - time.monotonic() < 30:
             results["memory"] = skipped("memory", "no time left in the budget")
-            return
-        # The crawl stops early enough to leave its parse stage some time.
-        soft = None if end is None else time.monotonic() + 0.8 * (end - time.monotonic())
-        results["memory"] = crawlbench.memory(
-            _subdir(work, "memory"),
-            pages=sizes["memory_pages"],
-            first_point=sizes["memory_first"],
-            deadline=soft,
-            hard_deadline=end,
-            server_kind=args.server,
-        )
+        else:
+            # The crawl stops early enough to leave its parse stage some time.
+            soft = None if end is None else time.monotonic() + 0.8 * (end - time.monotonic())
+            results["memory"] = crawlbench.memory(
+                _subdir(work, "memory"),
+                pages=sizes["memory_pages"],
+                first_point=sizes["memory_first"],
+                deadline=soft,
+                hard_deadline=end,
+                server_kind=args.server,
+            )
+    if "many_sites" in wanted:  # after the budget of the others: it needs its 1,000 sites
+        _many_sites(sizes, args, work, results, announce)
+
+
+def _many_sites(
+    sizes: dict[str, Any],
+    args: argparse.Namespace,
+    work: Path,
+    results: dict[str, dict[str, Any]],
+    announce: Any,
+) -> None:
+    from bench.many_sites import many_sites_section
+
+    announce("many_sites")
+    results["many_sites"] = many_sites_section(
+        _subdir(work, "many"), many=sizes["many_sites"], slots=args.concurrent_sites
+    )
 
 
 def _subdir(work: Path, name: str) -> Path:

@@ -57,6 +57,7 @@ class PortalPlan:
     attachment_every: int = 9  # every k-th report is a short page + attachment (0: none)
     full_every: int = 1  # every k-th other report has a seed's whole body (0: none), else a
     # short paragraph: keeps pages small and the parse stage after a crawl short
+    scripted: bool = False  # year lists filled in the browser from a JSON answer (no pager)
 
     @property
     def listing_pages(self) -> int:
@@ -72,6 +73,7 @@ class Portal:
     attachments: int = 0
     reports: int = 0
     bytes: int = 0
+    report_paths: list[str] = field(default_factory=list)  # every report page, in order
 
 
 def plan_for_pages(pages: int, *, items_per_page: int, report_every: int, **kw: int) -> PortalPlan:
@@ -218,6 +220,8 @@ def _year_column(w: _Writer, plan: PortalPlan, year: int, serial: int) -> int:
             serial += 1
         listing = t.entry_list(entries, "li")
         pager = windowed_pager(base, plan.pages_per_year, k)
+        if plan.scripted:
+            listing, pager = _scripted_list(w, base, k, entries), ""
         main = f'<div class="list_title"><h2>{name}</h2></div>\n{listing}\n{pager}'
         w.html(
             t.page_href(base, k) if k else base,
@@ -231,6 +235,35 @@ def _year_column(w: _Writer, plan: PortalPlan, year: int, serial: int) -> int:
     return serial
 
 
+# The list is empty in the HTML: this script asks for its items (XHR) and builds it, then polls
+# for "news" every second and a half, as portals' tickers do (the page never goes idle).
+_LIST_SCRIPT = """
+var xhr = new XMLHttpRequest();
+xhr.open("GET", "%(json)s");
+xhr.onload = function () {
+  var ul = document.getElementById("list");
+  JSON.parse(xhr.responseText).forEach(function (item) {
+    var li = document.createElement("li"), a = document.createElement("a");
+    a.href = item.url; a.textContent = item.title; li.appendChild(a); ul.appendChild(li);
+  });
+};
+xhr.send();
+setInterval(function () { fetch("%(json)s?poll=" + Date.now()); }, 1500);
+"""
+
+
+def _scripted_list(w: _Writer, base: str, k: int, entries: list[t.Entry]) -> str:
+    """A list built by script from ``list_K.json`` (the items' URLs, titles and dates)."""
+    import json
+
+    data = [{"url": e.href, "title": e.title, "date": e.date} for e in entries]
+    json_path, script_path = f"{base}list_{k}.json", f"{base}list_{k}.js"
+    w.write(json_path, json.dumps(data, ensure_ascii=False).encode("utf-8"), page=False)
+    w.write(script_path, (_LIST_SCRIPT % {"json": json_path}).encode("utf-8"), page=False)
+    w.portal.attachments -= 2  # neither is an attachment
+    return f'<ul id="list"></ul><script src="{script_path}"></script>'
+
+
 def _report_page(
     w: _Writer,
     plan: PortalPlan,
@@ -241,6 +274,7 @@ def _report_page(
     crumbs: list[t.Link],
 ) -> None:
     w.portal.reports += 1
+    w.portal.report_paths.append(href)
     seed = variants.SEEDS[n % len(variants.SEEDS)]
     dept = variants.department(n)
     attachments: list[t.Link] = []

@@ -314,14 +314,21 @@ class SitePool:
         logger.warning("site %s: time budget of %.0f s used up, stopping it", name, self.site_timeout)
         from crawler.render import cancel_in_flight
 
-        engine = getattr(entry.crawler, "engine", None)
-        if engine is None or engine.spider is None:
+        try:
+            engine = entry.crawler.engine
+        except RuntimeError:  # not open yet: look again in a second
+            from twisted.internet import reactor
+
+            entry.timer = reactor.callLater(1, self._time_out, name)  # type: ignore[attr-defined]
+            return
+        if engine.spider is None:
             return
         from scrapy.utils.defer import deferred_from_coro
 
         deferred_from_coro(engine.close_spider_async(reason=SITE_TIMEOUT))
         # Requests on the wire would hold the close until their own timeout.
-        cancel_in_flight(entry.crawler)
+        cancelled = cancel_in_flight(entry.crawler)
+        logger.info("site %s: %d downloads cancelled", name, cancelled)
 
     def _site_ended(self, result: Any, name: str) -> None:
         entry = self.active.pop(name)

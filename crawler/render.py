@@ -18,6 +18,7 @@ is ready when its scripts have run and its XHR/fetch answers have settled (none 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -27,6 +28,7 @@ from typing import Any
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, Response
 from scrapy.settings import BaseSettings
 
@@ -95,19 +97,22 @@ class SharedBrowser:
         self._playwright: Any = None
         self._browser: Any = None
         self._context: Any = None
-        self._start_lock = asyncio.Lock()
+        self._starting: asyncio.Future[Any] | None = None
 
     async def _started(self) -> Any:
-        async with self._start_lock:
-            if self._context is None:
-                from playwright.async_api import async_playwright
+        # Started in a task of its own: a site cancelled while waiting for the start (its
+        # time budget ran out) must not cancel the start for every other site.
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        return await asyncio.shield(self._starting)
 
-                self._playwright = await async_playwright().start()
-                self._browser = await self._playwright.chromium.launch(**self.launch)
-                self._context = await self._browser.new_context(
-                    user_agent=self.user_agent, java_script_enabled=True
-                )
-                await self._context.route("**/*", _route_light)
+    async def _start(self) -> Any:
+        from playwright.async_api import async_playwright
+
+        self._playwright = await async_playwright().start()
+        self._browser = await self._playwright.chromium.launch(**self.launch)
+        self._context = await self._browser.new_context(user_agent=self.user_agent, java_script_enabled=True)
+        await self._context.route("**/*", _route_light)
         return self._context
 
     async def render(self, request: Request) -> HtmlResponse:
@@ -137,8 +142,15 @@ class SharedBrowser:
             if "Timeout" in type(exc).__name__:
                 raise RenderTimeout(f"{request.url}: page did not load in {self.timeout_s:.0f} s") from exc
             raise
+        loaded = time.monotonic()
         await traffic.settled(deadline, self.quiet_s)
         html = await page.content()
+        logger.debug(
+            "rendered %s: loaded in %.1f s, settled in %.1f s",
+            request.url,
+            loaded - (deadline - self.timeout_s),
+            time.monotonic() - loaded,
+        )
         headers = Headers(await answer.all_headers()) if answer is not None else Headers()
         for name in _DROPPED_HEADERS:  # the body is the rendered DOM, as UTF-8
             headers.pop(name, None)
@@ -154,8 +166,11 @@ class SharedBrowser:
         )
 
     async def close(self) -> None:
+        if self._starting is not None and not self._starting.done():
+            with contextlib.suppress(Exception):
+                await self._starting
         browser, playwright = self._browser, self._playwright
-        self._browser = self._playwright = self._context = None
+        self._browser = self._playwright = self._context = self._starting = None
         if browser is not None:
             await browser.close()
         if playwright is not None:
@@ -231,14 +246,22 @@ class LazyRenderingDownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self._in_flight: set[asyncio.Future[Response]] = set()
+        self._stopped = False  # the site is out of time: nothing more goes on the wire
         # http and https get a handler each
         crawler.__dict__.setdefault("_nianbao_download_handlers", []).append(self)
 
     async def download_request(self, request: Request) -> Response:
+        if self._stopped:
+            raise IgnoreRequest(f"{request.url}: not fetched, the site ran out of time")
         task = asyncio.ensure_future(self._download(request))
         self._in_flight.add(task)
         try:
             return await task
+        except asyncio.CancelledError:
+            if not self._stopped:
+                raise
+            # As an error Scrapy knows: a bare CancelledError would leave the request active.
+            raise IgnoreRequest(f"{request.url}: cancelled, the site ran out of time") from None
         finally:
             self._in_flight.discard(task)
 
@@ -249,6 +272,7 @@ class LazyRenderingDownloadHandler(HTTP11DownloadHandler):
         return await shared_browser(self._crawler.settings).render(request)
 
     def cancel_all(self) -> int:
+        self._stopped = True
         for task in list(self._in_flight):
             task.cancel()
         return len(self._in_flight)

@@ -386,6 +386,8 @@ def _print_site_runs(archive: Archive, run_id: int) -> None:
 def _print_run_summary(archive: Archive, run_id: int, *, quiet: bool = False) -> None:
     run = archive.db["crawl_runs"].get(run_id)
     stats: dict[str, Any] = json.loads(run["stats"] or "{}")
+    if quiet and not stats.get("problems"):
+        return  # cron mails any output: none when all is well
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(stats.get("site_statuses", {}).items()))
     console.print(
         f"run {run_id} ({run['mode']}): {stats.get('sites', 0)} sites ({statuses or 'none'}), "

@@ -116,20 +116,28 @@ def run_worker(
     stats: dict[str, Any] = pool.totals.as_stats()
     stats.update(crawl_key=seeded.crawl_key, shard=shard, worker=shared.worker, redis=shared.prefix)
     stats["problems"] = archive.count_problems(run_id)
-    if shared.failure is None:  # a worker leaves only once every site is done
-        try:
-            stats.update(crawl_sites=len(sites), crawl_sites_done=len(shared.done()))
-        except RedisGone as exc:
-            shared.failed(exc)
+    done = _sites_done(shared)
     if shared.failure is not None:
         code = ExitCode.FAILED
         stats["failure"] = str(shared.failure)
-    elif getattr(pool, "_stopping", False):  # Ctrl-C or SIGTERM: its sites went back to the queue
+    elif done < len(sites):  # the pool ended before the crawl: Ctrl-C or SIGTERM, sites handed back
         code = ExitCode.INTERRUPTED
     else:
         code = ExitCode.PROBLEMS if stats["problems"] else ExitCode.OK
+    stats.update(crawl_sites=len(sites), crawl_sites_done=done)
     archive.finish_run(run_id, exit_code=code, stats=stats)
     return WorkerResult(run_id, code, str(shared.failure or ""))
+
+
+def _sites_done(shared: SharedCrawl) -> int:
+    """How many sites of the crawl are done (a worker leaves only once all are)."""
+    if shared.failure is not None:
+        return 0
+    try:
+        return len(shared.done())
+    except RedisGone as exc:
+        shared.failed(exc)
+        return 0
 
 
 def _seed(shared: SharedCrawl, sites: list[Site], digest: str) -> Seeded:

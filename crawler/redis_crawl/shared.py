@@ -30,7 +30,7 @@ LEASE_SCAN = 1000  # sites looked at per lease call (bounds one call over thousa
 
 
 class RedisGone(RuntimeError):
-    """Redis stayed unreachable for longer than the retry budget."""
+    """Redis stayed unreachable for longer than the retry budget (or refused a command)."""
 
 
 class DeclaredDead(RuntimeError):
@@ -100,16 +100,18 @@ class SharedCrawl:
         if self.failure is not None:  # stopping: touch the shared state no more
             raise RedisGone(f"worker {self.worker} stops: {self.failure}")
         try:
-            return func(*args, **kwargs)
-        except RETRYABLE:
-            pass  # the first failure: from here on, with backoff (tenacity costs ~10× a call)
-        try:
+            try:
+                return func(*args, **kwargs)
+            except RETRYABLE:
+                pass  # the first failure: from here on, with backoff (tenacity costs ~10× a call)
             return self._retrying.copy()(func, *args, **kwargs)  # a copy: the heartbeat thread retries too
         except RETRYABLE as exc:
             raise RedisGone(
                 f"Redis at {self.url} unreachable for {self.retry_s:.0f} s ({exc}); "
                 "this worker stops, what it archived is kept"
             ) from exc
+        except redis.RedisError as exc:  # e.g. OOM under noeviction: no retry helps
+            raise RedisGone(f"Redis at {self.url} refused: {exc}; this worker stops") from exc
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))

@@ -4,13 +4,14 @@ group, reliable pop and acknowledge, a dead worker's work requeued."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from crawler.redis_crawl.shared import DeclaredDead, SharedCrawl
+from crawler.redis_crawl.shared import DeclaredDead, RedisGone, SharedCrawl
 from crawler.redis_crawl.source import RedisSiteSource, seed_entries, server_groups, sites_digest
 from crawler.sites import Site
 from tests.redis_server import RedisServer
@@ -92,3 +93,24 @@ def test_a_dead_workers_requests_and_leases_go_to_the_others(redis_url: str) -> 
     taken = RedisSiteSource(alive).next_site()
     assert taken is not None and taken.name == site.name
     assert sorted(_push_pop(alive, site.name, [])) == ["p1", "p2"]
+
+
+def test_a_redis_restart_within_the_retry_budget_is_ridden_out_and_a_longer_outage_stops(
+    tmp_path: Path,
+) -> None:
+    with RedisServer(tmp_path / "redis") as server:
+        patient = SharedCrawl(server.url, worker="w", retry_s=30)
+        patient.register()
+        server.stop()
+        restart = threading.Timer(0.5, server.start)
+        restart.start()
+        patient.heartbeat()  # retried with backoff until Redis is back, AOF reloaded
+        restart.join()
+        assert server.client().sismember("nianbao:workers", "w"), "the AOF kept the crawl"
+        server.stop()
+        impatient = SharedCrawl(server.url, worker="x", retry_s=0.5)
+        with pytest.raises(RedisGone, match=r"Redis at redis://127\.0\.0\.1:\d+/0 unreachable for 0 s"):
+            impatient.register()
+        with pytest.raises(RedisGone, match="stops"):  # once failed, the worker touches nothing
+            impatient.failed(RedisGone("gone"))
+            impatient.heartbeat()

@@ -29,7 +29,6 @@ from typing import Any
 from archive import Archive, open_archive
 from archive.lock import RunLock
 from nianbao.exit_codes import ExitCode
-from nianbao.worker import SHARD_SPAN
 
 CHUNK = 1 << 20
 _SHOWN = 10  # objects named in a refusal
@@ -135,12 +134,13 @@ def _merge_one(target: Archive, shard: Archive, summary: MergeSummary) -> None:
     try:
         with target.transaction():
             _refuse_clashes(target, shard)
-            summary.runs += _merge_runs(target, shard)
+            runs = _merge_runs(target, shard)
+            summary.runs += len(runs)
             for table in ("files", "sites"):
                 _insert_missing(target, table)
             summary.fetches += _insert_missing(target, "fetches")
             summary.problems += _insert_missing(target, "problems")
-            _merge_health(target)
+            _merge_health(target, runs)
     finally:
         conn.execute("DETACH DATABASE shard")
 
@@ -186,39 +186,51 @@ def _refuse_clashes(target: Archive, shard: Archive) -> None:
 
 
 # -- runs ---------------------------------------------------------------------------------
-def _merge_runs(target: Archive, shard: Archive) -> int:
-    added = 0
-    label = str(_shard_number(shard))
+def _merge_runs(target: Archive, shard: Archive) -> list[int]:
+    """The shard's runs into the target's; the ids of the runs added or changed."""
+    changed = []
     for row in shard.db.query("SELECT * FROM crawl_runs"):
-        stats = json.loads(row["stats"] or "{}")
         if not target.db["crawl_runs"].count_where("id = ?", [row["id"]]):
-            row["stats"] = json.dumps({"crawl_key": stats.get("crawl_key"), "shards": {label: stats}})
+            stats = json.loads(row["stats"] or "{}")
+            if "crawl_key" in stats:  # a worker's part of a shared run
+                row["stats"] = json.dumps({"crawl_key": stats["crawl_key"], "shards": {_label(stats): stats}})
             target.db["crawl_runs"].insert(row)
-            added += 1
-            continue
-        current = target.db["crawl_runs"].get(row["id"])
-        merged = json.loads(current["stats"] or "{}")
-        if merged.get("crawl_key") != stats.get("crawl_key") or current["command"] != row["command"]:
-            raise MergeRefused(
-                f"{shard.data_dir}: run {row['id']} is another run than {target.data_dir}'s run {row['id']}"
-            )
-        if merged.get("shards", {}).get(label) == stats and _same_times(current, row):
-            continue
-        merged.setdefault("shards", {})[label] = stats
-        codes = [c for c in (current["exit_code"], row["exit_code"]) if c is not None]
-        code = max(codes) if codes else None
-        target.db["crawl_runs"].update(
-            row["id"],
-            {
-                "started_at": min(current["started_at"], row["started_at"]),
-                "finished_at": max(filter(None, (current["finished_at"], row["finished_at"])), default=None),
-                "exit_code": code,
-                "status": {0: "ok", 1: "problems", None: current["status"]}.get(code, "failed"),
-                "stats": json.dumps(merged, ensure_ascii=False),
-            },
+            changed.append(row["id"])
+        elif target.db["crawl_runs"].get(row["id"]) != row and _merge_run(target, shard, row):
+            changed.append(row["id"])
+    return changed
+
+
+def _merge_run(target: Archive, shard: Archive, row: dict[str, Any]) -> bool:
+    """A worker's part of a run the target has: folded in (False when it already was)."""
+    current = target.db["crawl_runs"].get(row["id"])
+    merged, stats = json.loads(current["stats"] or "{}"), json.loads(row["stats"] or "{}")
+    if "shards" in stats:  # the shard started as a copy of a merged archive: this row is merged
+        return False
+    if merged.get("crawl_key") != stats.get("crawl_key") or current["command"] != row["command"]:
+        raise MergeRefused(
+            f"{shard.data_dir}: run {row['id']} is another run than {target.data_dir}'s run {row['id']}"
         )
-        added += 1
-    return added
+    if merged.get("shards", {}).get(_label(stats)) == stats and _same_times(current, row):
+        return False
+    merged.setdefault("shards", {})[_label(stats)] = stats
+    codes = [c for c in (current["exit_code"], row["exit_code"]) if c is not None]
+    code = max(codes) if codes else None
+    target.db["crawl_runs"].update(
+        row["id"],
+        {
+            "started_at": min(current["started_at"], row["started_at"]),
+            "finished_at": max(filter(None, (current["finished_at"], row["finished_at"])), default=None),
+            "exit_code": code,
+            "status": {0: "ok", 1: "problems", None: current["status"]}.get(code, "failed"),
+            "stats": json.dumps(merged, ensure_ascii=False),
+        },
+    )
+    return True
+
+
+def _label(stats: dict[str, Any]) -> str:
+    return str(stats.get("shard", "?"))
 
 
 def _same_times(current: dict[str, Any], row: dict[str, Any]) -> bool:
@@ -227,19 +239,14 @@ def _same_times(current: dict[str, Any], row: dict[str, Any]) -> bool:
     )
 
 
-def _shard_number(shard: Archive) -> int:
-    largest = shard.db.execute(
-        "SELECT max(coalesce((SELECT max(id) FROM fetches), 0), coalesce((SELECT max(id) FROM problems), 0))"
-    ).fetchone()[0]
-    return largest // SHARD_SPAN
-
-
 # -- site health --------------------------------------------------------------------------
-def _merge_health(target: Archive) -> None:
-    """Each (run, site) of the shard, its health computed again over the union."""
+def _merge_health(target: Archive, runs: list[int]) -> None:
+    """Each (run, site) of the shard's runs just merged, its health computed over the union."""
+    marks = ", ".join("?" for _ in runs)
     pairs = target.db.execute(
-        "SELECT DISTINCT run_id, site FROM shard.site_runs UNION "
-        "SELECT DISTINCT run_id, site FROM shard.fetches WHERE site IS NOT NULL"
+        f"SELECT DISTINCT run_id, site FROM shard.site_runs WHERE run_id IN ({marks}) UNION "
+        f"SELECT DISTINCT run_id, site FROM shard.fetches WHERE site IS NOT NULL AND run_id IN ({marks})",
+        [*runs, *runs],
     ).fetchall()
     for run_id, site in pairs:
         statuses = {

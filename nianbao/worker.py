@@ -74,7 +74,7 @@ def run_worker(
     digest = sites_digest(sites)
     try:
         seeded = shared.seeded() or _seed(shared, sites, digest)
-        shard = _shard_number(archive, shared)
+        shard = _shard_number(archive, shared, seeded.run_id, seeded.crawl_key)
         shared.register()
     except RedisGone as exc:
         return WorkerResult(None, ExitCode.FAILED, str(exc))
@@ -158,10 +158,17 @@ def _use_redis_frontier(settings: Settings, site_timeout: float) -> None:
     settings.set("NIANBAO_SITE_TIMEOUT", site_timeout, priority="cmdline")
 
 
-def _shard_number(archive: Archive, shared: SharedCrawl) -> int:
-    """The data dir's shard number: the one its ids already carry, else a new one from Redis."""
+def _shard_number(archive: Archive, shared: SharedCrawl, run_id: int, crawl_key: str) -> int:
+    """The data dir's shard number in this crawl: the one it had when the worker started here
+    before (a restart), else a new one from Redis above any its ids use: a shard may start as
+    a copy of the merged archive (so that pages are revalidated) and its new ids are new."""
+    row = archive.db.execute("SELECT stats FROM crawl_runs WHERE id = ?", [run_id]).fetchone()
+    stats = json.loads(row[0] or "{}") if row else {}
+    same_crawl = stats.get("crawl_key") == crawl_key and stats.get("shard")
+    if same_crawl:
+        return int(stats["shard"])
     largest = max(
         archive.db.execute(f"SELECT coalesce(max(id), 0) FROM [{table}]").fetchone()[0]
         for table in ("fetches", "problems")
     )
-    return largest // SHARD_SPAN if largest >= SHARD_SPAN else shared.next_shard()
+    return shared.next_shard(minimum=largest // SHARD_SPAN)

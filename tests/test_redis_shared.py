@@ -114,3 +114,11 @@ def test_a_redis_restart_within_the_retry_budget_is_ridden_out_and_a_longer_outa
         with pytest.raises(RedisGone, match="stops"):  # once failed, the worker touches nothing
             impatient.failed(RedisGone("gone"))
             impatient.heartbeat()
+
+
+def test_shard_numbers_never_repeat_and_stay_above_the_ids_a_data_dir_holds(redis_url: str) -> None:
+    a, b = SharedCrawl(redis_url), SharedCrawl(redis_url, prefix="next-crawl")
+    first = a.next_shard()
+    assert b.next_shard() == first + 1  # across crawls
+    above = [a.next_shard(minimum=40), b.next_shard(minimum=40)]  # two copies of one archive
+    assert above == [41, 42]

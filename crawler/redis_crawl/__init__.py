@@ -18,5 +18,6 @@ Redis data (prefix ``P``, default ``nianbao``), all per crawl:
 ``P:seen:S``           site S's seen-set; ``P:busy:S`` how many of its requests are in progress
 ``P:wip:W``            hash: "site fp" → score of each request worker W popped and not yet acked
 ``P:workers``          set of workers; ``P:alive:W`` W's heartbeat (expires after the TTL)
+``nianbao-shards``     the last shard number handed out (in no crawl's keys: numbers never repeat)
 =====================  ======================================================================
 """

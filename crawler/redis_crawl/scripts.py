@@ -173,6 +173,17 @@ end
 return reaped
 """
 
+# ARGV: P, counter key, minimum. A shard number never handed out before and above
+# ``minimum`` (the largest one a data dir's ids already use): the counter outlives crawls.
+SHARD = """
+local n = redis.call('INCR', ARGV[2])
+if n <= tonumber(ARGV[3]) then
+    n = tonumber(ARGV[3]) + 1
+    redis.call('SET', ARGV[2], n)
+end
+return n
+"""
+
 SCRIPTS = {
     "seed": SEED,
     "lease": LEASE,
@@ -182,6 +193,7 @@ SCRIPTS = {
     "heartbeat": HEARTBEAT,
     "register": REGISTER,
     "reap": REAP,
+    "shard": SHARD,
 }
 
 

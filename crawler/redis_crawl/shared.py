@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 # Redis reloads its AOF after a restart, is a ConnectionError).
 RETRYABLE = (redis.ConnectionError, redis.TimeoutError)
 LEASE_SCAN = 1000  # sites looked at per lease call (bounds one call over thousands of sites)
+SHARD_COUNTER = "nianbao-shards"  # outside every crawl's keys: shard numbers never repeat
 
 
 class RedisGone(RuntimeError):
@@ -178,9 +179,10 @@ class SharedCrawl:
         """Deregister, handing back whatever this worker still holds."""
         self.call("reap", self.worker)
 
-    def next_shard(self) -> int:
-        """A shard number never handed out before by this Redis (ids of shard data dirs)."""
-        return int(self.command("INCR", f"{self.prefix}:shards"))
+    def next_shard(self, minimum: int = 0) -> int:
+        """A shard number (the ids of a shard data dir) never handed out before by this Redis,
+        in any crawl, and above ``minimum``."""
+        return int(self.call("shard", SHARD_COUNTER, minimum))
 
 
 def _text(value: Any) -> str:

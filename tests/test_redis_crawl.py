@@ -5,6 +5,7 @@ worker is SIGKILLed with requests in flight and Redis restarts mid-crawl."""
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -183,9 +184,32 @@ def test_a_redis_restart_mid_crawl_and_the_crawl_completes(
             output, _ = worker.communicate(timeout=300)
             assert worker.returncode in (0, 1), output
         assert redis_server.client().hlen("nianbao:done") == redis_server.client().hlen("nianbao:sites")
-    result = _merge(tmp_path / "merged", shards)
+    merged = tmp_path / "merged"
+    result = _merge(merged, shards)
     assert result.returncode in (0, 1), result.stdout + result.stderr
-    assert _archive(tmp_path / "merged") == _archive(reference)
+    assert _archive(merged) == _archive(reference)
+
+    # The next scheduled crawl, on a fresh Redis: each shard starts as a copy of the merged
+    # archive, so every site is revalidated wherever it lands, and the new ids are new.
+    again = [tmp_path / f"next{i}" for i in range(2)]
+    for shard in again:
+        shutil.copytree(merged, shard)
+    with (
+        RedisServer(tmp_path / "redis-next") as redis_server,
+        _stopped_at_the_end([_worker(server, sites_file, redis_server.url, s) for s in again]) as workers,
+    ):
+        for worker in workers:
+            output, _ = worker.communicate(timeout=300)
+            assert worker.returncode in (0, 1), output
+    result = _merge(merged, again)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    runs = [run for (run,) in _query(merged, "SELECT id FROM crawl_runs WHERE command = 'crawl' ORDER BY id")]
+    assert len(runs) == 2
+    changes = "SELECT sum(new_items), sum(changed_items) FROM site_runs WHERE run_id = "
+    assert _query(merged, f"{changes}{runs[1]}") == [(0, 0)]
+    moved = [_query(merged, f"SELECT sum(size) FROM fetches WHERE run_id = {run}")[0][0] for run in runs]
+    assert moved[1] <= 0.05 * moved[0], f"revalidated, not downloaded again: {moved}"
+    assert _archive(merged) == _archive(reference)
 
 
 def test_a_worker_stops_with_exit_3_when_redis_stays_away(

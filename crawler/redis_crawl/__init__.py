@@ -13,7 +13,9 @@ Redis data (prefix ``P``, default ``nianbao``), all per crawl:
 ``P:run``              hash: run_id, crawl_key, sites digest (written once, by the first worker)
 ``P:sites``            hash: site name → the site's fields (JSON); ``P:group`` site → server group
 ``P:todo``             list of the sites not done yet; ``P:done`` hash: site → final status
-``P:lease:G``          the worker crawling server group G (no TTL: freed by the holder or a reaper)
+``P:lease:G``          the worker crawling server group G (no TTL: freed by the holder or a reaper,
+                       so a group is never free while a dead holder's requests are not requeued)
+``P:held:W``           the groups worker W holds
 ``P:q:S`` ``P:req:S``  site S's queue (zset of fingerprints by priority, then order) and requests
 ``P:seen:S``           site S's seen-set; ``P:busy:S`` how many of its requests are in progress
 ``P:wip:W``            hash: "site fp" → score of each request worker W popped and not yet acked

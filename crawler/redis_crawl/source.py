@@ -9,7 +9,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
 
 from crawler.redis_crawl.shared import DeclaredDead, RedisGone, SharedCrawl
 from crawler.sites import Site
@@ -133,10 +132,3 @@ class Heartbeat(threading.Thread):
 
 def seed_entries(sites: list[Site], groups: dict[str, str]) -> list[tuple[str, str, str]]:
     return [(site.name, site_fields(site), groups[site.name]) for site in sites]
-
-
-def describe(done: dict[str, str]) -> dict[str, Any]:
-    statuses: dict[str, int] = {}
-    for status in done.values():
-        statuses[status] = statuses.get(status, 0) + 1
-    return statuses

@@ -182,6 +182,7 @@ class ManyRun:
     rendered: int
     statuses: dict[str, int]
     exit_code: int
+    missing: list[str]  # a few report URLs not found
 
     @property
     def sites_per_min(self) -> float:
@@ -266,6 +267,7 @@ def _findings(
         rendered=json.loads(stats or "{}").get("rendered", 0),
         statuses=statuses,
         exit_code=code,
+        missing=sorted(url for (url,) in expected - found)[:5],
     )
 
 
@@ -299,11 +301,13 @@ def many_sites_section(
                 f"sites_per_min_{tag}": round(run.sites_per_min, 1),
                 f"crawl_s_{tag}": round(run.crawl_s, 1),
                 f"wall_s_{tag}": round(run.wall_s, 1),
-                f"reports_{tag}": f"{run.reports_found} of {run.reports_expected} found "
-                f"({run.reports_fetched} fetched)",
+                f"reports_expected_{tag}": run.reports_expected,
+                f"reports_found_{tag}": run.reports_found,
+                f"reports_fetched_{tag}": run.reports_fetched,
                 f"rendered_{tag}": run.rendered,
                 f"site_statuses_{tag}": run.statuses,
                 f"exit_code_{tag}": run.exit_code,
+                f"missing_{tag}": run.missing,
             }
         )
     complete = all(r.reports_found == r.reports_expected for r in (small, large))

@@ -18,18 +18,23 @@ replace :class:`LocalSiteSource` (one process, the sites file in memory).
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 import statistics
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from scrapy.utils.defer import deferred_from_coro
+
 from crawler.extensions import PAGE_ROLES, SITE_TIMEOUT
 from crawler.gc_freeze import freeze_startup_objects
+from crawler.render import cancel_in_flight
 from crawler.sites import Site
 
 logger = logging.getLogger(__name__)
@@ -245,6 +250,7 @@ class SitePool:
         self._finished = False
         self._stopping = False
         self._durations: deque[float] = deque(maxlen=256)  # of the last sites that ended
+        self._ended: weakref.WeakSet[Any] = weakref.WeakSet()  # crawlers of ended sites, until freed
         self._last_heartbeat = 0.0
 
     # -- lifecycle
@@ -256,6 +262,12 @@ class SitePool:
         freeze_startup_objects()
         self._loop = task.LoopingCall(self._tick)
         self._loop.start(POLL_INTERVAL_S)
+
+    def crawlers_not_freed(self) -> int:
+        """Crawlers of ended sites still alive after a full collection (should be none: each
+        one left alive would keep its site's memory for the rest of the run)."""
+        gc.collect()
+        return len(self._ended)
 
     def median_site_seconds(self) -> float | None:
         return statistics.median(self._durations) if self._durations else None
@@ -312,8 +324,6 @@ class SitePool:
             return
         entry.timer = None
         logger.warning("site %s: time budget of %.0f s used up, stopping it", name, self.site_timeout)
-        from crawler.render import cancel_in_flight
-
         try:
             engine = entry.crawler.engine
         except RuntimeError:  # not open yet: look again in a second
@@ -323,8 +333,6 @@ class SitePool:
             return
         if engine.spider is None:
             return
-        from scrapy.utils.defer import deferred_from_coro
-
         deferred_from_coro(engine.close_spider_async(reason=SITE_TIMEOUT))
         # Requests on the wire would hold the close until their own timeout.
         cancelled = cancel_in_flight(entry.crawler)
@@ -343,6 +351,7 @@ class SitePool:
         self._durations.append(time.monotonic() - entry.started)
         self.source.site_done(entry.site, status)
         # Drop every reference to the crawler (the process keeps none once its crawl ended).
+        self._ended.add(crawler)
         entry.crawler = None
         del crawler, entry
         self._fill()

@@ -101,6 +101,7 @@ def run_crawl(
         show_progress=show_progress,
     )
     stats: dict[str, Any] = pool.totals.as_stats()
+    stats["crawlers_not_freed"] = pool.crawlers_not_freed()
     summary = parse_archive(archive, run_id=run_id, only_new=True, sites=[s.name for s in sites])
     stats.update(reports_parsed=summary.reports, metrics=summary.metrics)
     stats["problems"] = archive.count_problems(run_id)

@@ -19,9 +19,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from crawler.extensions import PAGE_ROLES
-from crawler.render import render_load
-
 ACTIVE_ROWS = 12  # active sites listed, the longest-running first
 STRAGGLER_FACTOR = 3.0  # an active site running this many times the median site is a straggler
 
@@ -74,6 +71,9 @@ class CrawlProgress:
         self.live.update(self.render(), refresh=True)
 
     def render(self) -> Group:
+        from crawler.extensions import PAGE_ROLES  # not at import: the other commands need no Scrapy
+        from crawler.render import render_load
+
         pool, now = self.pool, time.monotonic()
         totals = pool.totals
         pages, files, reports = totals.pages, totals.files, totals.reports

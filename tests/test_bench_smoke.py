@@ -2,9 +2,10 @@
 
 Real processes throughout: a generated portal served on 127.0.0.1 (nginx when installed,
 else the Python fallback server), the bare Scrapy spider, two ``nianbao crawl`` runs, the
-PDF comparison (when pdfplumber, a bench-only dependency, is installed), a small reparse
-and a small memory crawl. Only the shape of the results is checked — every section with a
-numeric ratio, crawl figures that add up — never a timing.
+PDF comparison (when pdfplumber, a bench-only dependency, is installed), a small reparse,
+a small memory crawl and 10 against 12 portals on loopback addresses. Only the shape of the
+results is checked — every section with a numeric ratio, crawl figures that add up — never a
+timing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ TINY = [
     "--reparse-docs", "8",
     "--parse-files", "1",
     "--parse-repeats", "1",
+    "--many-sites", "12",
     "--budget", "0",
 ]  # fmt: skip
 
@@ -38,7 +40,7 @@ def test_quick_bench_at_tiny_size_writes_every_section(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text("utf-8"))
@@ -46,7 +48,7 @@ def test_quick_bench_at_tiny_size_writes_every_section(tmp_path: Path) -> None:
     machine = results["machine"]
     assert machine["cores"] >= 1 and machine["python"] and machine["scrapy"] and machine["sqlite"]
     sections = results["sections"]
-    assert list(sections) == ["crawl_overhead", "recrawl", "parse", "reparse", "memory"]
+    assert list(sections) == ["crawl_overhead", "recrawl", "parse", "reparse", "memory", "many_sites"]
     with_ratio = [name for name in sections if name != "parse" or find_spec("pdfplumber")]
     for name in with_ratio:
         ratio = sections[name]["ratio"]
@@ -71,5 +73,8 @@ def test_quick_bench_at_tiny_size_writes_every_section(tmp_path: Path) -> None:
     assert 0 < recrawl["second_bytes"] < recrawl["first_bytes"]
     assert recrawl["second_statuses"].get("200", 0) < recrawl["first_statuses"]["200"]
     assert sections["reparse"]["figures"]["db_after"]["documents"] >= 8
+    many = sections["many_sites"]["figures"]
+    assert many["site_statuses_12"] == {"ok": 12}
+    assert many["reports_found_12"] == many["reports_expected_12"] > 0
     memory = sections["memory"]["figures"]
     assert memory["pages_reached"] >= 300, {k: v for k, v in memory.items() if k != "rss_curve"}

@@ -159,6 +159,8 @@ def test_many_portals_in_one_run(tmp_path: Path) -> None:
 
     stats = json.loads(db.execute("SELECT stats FROM crawl_runs").fetchone()[0])
     assert stats["rendered"] >= 10 and stats["sites"] == len(everything) + 1
+    assert stats["crawlers_not_freed"] == 0  # a finished site's crawler is dropped, not kept
+    assert (tmp_path / "data" / "frontier" / "tarpit.sqlite").exists()  # the next run resumes it
 
     # One server, one site at a time: the fetches of one of the pair all come before the other's.
     spans = [

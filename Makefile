@@ -8,7 +8,7 @@ DATA ?= data
 DEBS := $(shell grep -v '^\s*\#' debian-packages.txt)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup debs demo test test-fast test-faults lint cassettes fixtures bench clean metrics-docs
+.PHONY: setup debs demo test test-fast test-faults lint cassettes fixtures bench bench-redis clean metrics-docs
 
 setup: $(VENV)/.installed debs
 
@@ -65,6 +65,10 @@ bench: $(VENV)/.bench debs
 	@[ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## The Redis frontier's memory per request and rate against plain scrapy-redis (README's estimate).
+bench-redis: setup
+	$(BIN)/python -m bench.redis_frontier
 
 $(VENV)/.bench: $(VENV)/.installed
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,warc,bench]'

@@ -53,6 +53,16 @@ class Archive:
         self.store = ObjectStore(self.data_dir, fsync=fsync)
         self.db: sqlite_utils.Database = open_db(str(db_path(self.data_dir)))
         self._insert_sql: dict[tuple[str, tuple[str, ...], bool], str] = {}
+        self._id_floor: dict[str, int] = {}  # table → the first id of this shard's range
+
+    def use_id_range(self, first_id: int) -> None:
+        """New fetches and problems get ids from ``first_id`` on (a shard of a crawl over
+        many workers: its rows merge into another database without renumbering). SQLite
+        numbers a row after the table's largest id, so only the first row needs its id given."""
+        for table in ("fetches", "problems"):
+            largest = self.db.execute(f"SELECT coalesce(max(id), 0) FROM [{table}]").fetchone()[0]
+            if largest < first_id:
+                self._id_floor[table] = first_id
 
     # -- runs -------------------------------------------------------------------------
     def start_run(
@@ -63,12 +73,14 @@ class Archive:
         sites: list[str] | None = None,
         user_agent: str | None = None,
         contact: str | None = None,
+        run_id: int | None = None,
     ) -> int:
         from nianbao import __version__
 
         table = self.db["crawl_runs"]
         table.insert(
             {
+                **({"id": run_id} if run_id is not None else {}),
                 "command": command,
                 "mode": mode,
                 "started_at": now(),
@@ -131,6 +143,8 @@ class Archive:
         """One row, straight through the connection: the crawl writes a row or two per
         response, and sqlite-utils looks the table up again on every insert. Returns the
         rowid, or None when an ``OR IGNORE`` insert found the row already there."""
+        if table in self._id_floor:
+            row = {"id": self._id_floor.pop(table), **row}
         key = (table, tuple(row), or_ignore)
         sql = self._insert_sql.get(key)
         if sql is None:
@@ -205,7 +219,8 @@ class Archive:
         url: str | None = None,
         sha256: str | None = None,
     ) -> None:
-        self.db["problems"].insert(
+        self._insert(
+            "problems",
             {
                 "run_id": run_id,
                 "site": site,
@@ -214,8 +229,20 @@ class Archive:
                 "stage": stage,
                 "message": message,
                 "created_at": now(),
-            }
+            },
         )
+
+    def verify_objects(self) -> tuple[list[str], list[str], int]:
+        """Re-hash every object the ``files`` table names: (missing, changed, how many checked)."""
+        missing, changed, checked = [], [], 0
+        for (sha,) in self.db.execute("SELECT sha256 FROM files ORDER BY sha256"):
+            checked += 1
+            actual = self.store.rehash(sha)
+            if actual is None:
+                missing.append(sha)
+            elif actual != sha:
+                changed.append(sha)
+        return missing, changed, checked
 
     def count_problems(self, run_id: int) -> int:
         """The run's problems, notes left out."""

@@ -111,3 +111,8 @@ NIANBAO_RENDER_QUIET_MS = 500  # a page is ready when no XHR/fetch ran for this 
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# -- one crawl over many workers (`nianbao crawl --redis URL`, crawler/redis_crawl/) -----------
+NIANBAO_REDIS_PREFIX = "nianbao"  # the crawl's name in Redis: a new name starts a new crawl
+NIANBAO_REDIS_TTL = 30.0  # seconds without a heartbeat before a worker's work goes to others
+NIANBAO_REDIS_RETRY = 60.0  # seconds of retrying an unreachable Redis before the worker stops

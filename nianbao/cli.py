@@ -50,7 +50,7 @@ from nianbao.progress import wanted as wanted_progress
 
 # Modules adding a subcommand: each defines ``register(subparsers)``, which adds its parser
 # (with ``--data-dir``) and sets ``func`` to a function(args) -> exit status.
-COMMAND_MODULES: list[str] = ["nianbao.export", "nianbao.importwarc", "nianbao.serve"]
+COMMAND_MODULES: list[str] = ["nianbao.export", "nianbao.importwarc", "nianbao.merge", "nianbao.serve"]
 
 # Not a terminal (cron, pipes): plain text, wide enough that tables keep whole words.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -114,6 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log")
     crawl.add_argument("-q", "--quiet", action="store_true", help="print only problems (for cron)")
     _add_pool_flags(crawl)
+    _add_redis_flag(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
     reparse = with_data_dir(sub.add_parser("reparse", help="re-run the parsers over the archive"))
@@ -153,6 +154,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 # -- crawl ------------------------------------------------------------------------------
 def cmd_crawl(args: argparse.Namespace) -> int:
+    if args.redis:
+        return cmd_crawl_worker(args)
     from nianbao.crawl import run_crawl
 
     overrides = _parse_settings(args.settings)
@@ -237,6 +240,47 @@ def _add_pool_flags(crawl: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"time budget of one site; stopped, it resumes next run (default {DEFAULT_SITE_TIMEOUT_S:.0f})",
     )
+
+
+def _add_redis_flag(crawl: argparse.ArgumentParser) -> None:
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        help="be one worker of a crawl shared through Redis (redis://HOST:PORT/DB); "
+        "--data-dir is then this worker's shard, to `nianbao merge` afterwards",
+    )
+
+
+def cmd_crawl_worker(args: argparse.Namespace) -> int:
+    """``crawl --redis URL``: one worker of a shared crawl (nianbao/worker.py)."""
+    from nianbao.worker import run_worker
+
+    if args.replay or args.record:
+        raise SiteConfigError("--redis crawls live: it cannot be combined with --replay or --record")
+    sites = select_sites(load_sites(args.sites), args.site)
+    with RunLock(args.data_dir):
+        archive = open_archive(args.data_dir)
+        result = run_worker(
+            archive,
+            sites,
+            args.redis,
+            overrides=_parse_settings(args.settings),
+            verbose=args.verbose,
+            show_progress=wanted_progress(args.quiet),
+            concurrent_sites=args.concurrent_sites,
+            site_timeout=args.site_timeout,
+        )
+    if result.message:
+        console.print(f"[red]error:[/red] {result.message}")
+    if result.run_id is not None:
+        _print_problems(archive, result.run_id, limit=None if args.quiet else 20)
+        if not args.quiet:
+            _print_site_runs(archive, result.run_id)
+            console.print(
+                f"this worker's shard of run {result.run_id} is in {args.data_dir}; once every worker "
+                f"is done: nianbao merge --data-dir DIR {args.data_dir} OTHER-SHARDS…"
+            )
+    return result.exit_code
 
 
 def _parse_settings(pairs: list[str]) -> dict[str, str]:
@@ -388,14 +432,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     archive = _existing_archive(args.data_dir)
     if archive is None:
         return EXIT_CANNOT_START
-    missing, changed, checked = [], [], 0
-    for row in archive.db.query("SELECT sha256 FROM files ORDER BY sha256"):
-        checked += 1
-        actual = archive.store.rehash(row["sha256"])
-        if actual is None:
-            missing.append(row["sha256"])
-        elif actual != row["sha256"]:
-            changed.append(row["sha256"])
+    missing, changed, checked = archive.verify_objects()
     for sha in missing:
         console.print(f"[red]missing[/red] {archive.store.relpath(sha)}")
     for sha in changed:

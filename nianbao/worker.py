@@ -32,6 +32,7 @@ from crawler.redis_crawl.source import (
 from crawler.sites import Site, SiteConfigError
 from nianbao.crawl import _run_pool, crawl_settings
 from nianbao.exit_codes import ExitCode
+from nianbao.outcome import RUN_END
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def run_worker(
         code = ExitCode.FAILED
         stats["failure"] = str(shared.failure)
     elif done < len(sites):  # the pool ended before the crawl: Ctrl-C or SIGTERM, sites handed back
-        code = ExitCode.INTERRUPTED
+        code = ExitCode.from_signal(RUN_END.signum) if RUN_END.signum else ExitCode.INTERRUPTED
     else:
         code = ExitCode.PROBLEMS if stats["problems"] else ExitCode.OK
     stats.update(crawl_sites=len(sites), crawl_sites_done=done)

@@ -260,6 +260,6 @@ def test_a_worker_stopped_by_sigterm_hands_its_sites_back_at_once(
         client = redis_server.client()
         held = [*client.scan_iter("nianbao:lease:*"), *client.scan_iter("nianbao:wip:*")]
         workers, todo = client.scard("nianbao:workers"), client.llen("nianbao:todo")
-    assert worker.returncode == 130, output
+    assert worker.returncode == 143, output  # SIGTERM (nianbao/exit_codes.py)
     assert held == [] and workers == 0, "no lease, no request in progress, no worker left"
     assert todo > 0, "the sites it had not finished wait for the next worker"

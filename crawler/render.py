@@ -118,7 +118,7 @@ class SharedBrowser:
         await self._context.add_init_script(_COUNT_SCRIPT_REQUESTS)
         return self._context
 
-    async def render(self, request: Request) -> HtmlResponse:
+    async def render(self, request: Request, listeners: dict[str, Any] | None = None) -> HtmlResponse:
         context = await self._started()
         self.queued += 1
         try:
@@ -129,16 +129,17 @@ class SharedBrowser:
         try:
             page = await context.new_page()
             try:
-                return await self._render_in(page, request)
+                return await self._render_in(page, request, listeners or {})
             finally:
                 await page.close()
         finally:
             self.open_pages -= 1
             self.pages.release()
 
-    async def _render_in(self, page: Any, request: Request) -> HtmlResponse:
+    async def _render_in(self, page: Any, request: Request, listeners: dict[str, Any]) -> HtmlResponse:
         deadline = time.monotonic() + self.timeout_s  # from now: the page is open
         traffic = _ScriptTraffic(page)
+        heard = _PageListeners(page, listeners)
         try:
             answer = await page.goto(request.url, wait_until="load", timeout=self.timeout_s * 1000)
         except Exception as exc:  # playwright's TimeoutError and network errors
@@ -147,6 +148,7 @@ class SharedBrowser:
             raise
         loaded = time.monotonic()
         await traffic.settled(page, deadline, self.quiet_s)
+        await heard.finished(deadline)  # e.g. the spider recording the page's API answers
         html = await page.content()
         logger.debug(
             "rendered %s: loaded in %.1f s, settled in %.1f s",
@@ -212,6 +214,42 @@ async def _route_light(route: Any, request: Any) -> None:
         await route.abort()
     else:
         await route.continue_()
+
+
+def page_listeners(request: Request, spider: Any) -> dict[str, Any]:
+    """The page events a request asks to hear, as scrapy-playwright's meta names them:
+    ``playwright_page_event_handlers = {"response": "record_xhr"}`` (a spider method's name,
+    or a callable)."""
+    wanted = request.meta.get("playwright_page_event_handlers") or {}
+    listeners = {}
+    for event, handler in wanted.items():
+        listener = getattr(spider, handler, None) if isinstance(handler, str) else handler
+        if callable(listener):
+            listeners[event] = listener
+    return listeners
+
+
+class _PageListeners:
+    """Page event listeners whose work (coroutines) is awaited before the page is taken."""
+
+    def __init__(self, page: Any, listeners: dict[str, Any]) -> None:
+        self.tasks: set[asyncio.Future[Any]] = set()
+        for event, listener in listeners.items():
+            page.on(event, self._heard(listener))
+
+    def _heard(self, listener: Any) -> Any:
+        def on_event(payload: Any) -> None:
+            result = listener(payload)
+            if asyncio.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+
+        return on_event
+
+    async def finished(self, deadline: float) -> None:
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=max(0.1, deadline - time.monotonic()))
 
 
 class _ScriptTraffic:
@@ -301,7 +339,8 @@ class LazyRenderingDownloadHandler(HTTP11DownloadHandler):
         if not request.meta.get("playwright"):
             return await super().download_request(request)
         self._crawler.stats.inc_value("nianbao/rendered")
-        return await shared_browser(self._crawler.settings).render(request)
+        listeners = page_listeners(request, self._crawler.spider)
+        return await shared_browser(self._crawler.settings).render(request, listeners)
 
     def cancel_all(self) -> int:
         self._stopped = True

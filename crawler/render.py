@@ -149,6 +149,7 @@ class SharedBrowser:
         loaded = time.monotonic()
         await traffic.settled(page, deadline, self.quiet_s)
         await heard.finished(deadline)  # e.g. the spider recording the page's API answers
+        await _apply_page_methods(page, request)
         html = await page.content()
         logger.debug(
             "rendered %s: loaded in %.1f s, settled in %.1f s",
@@ -227,6 +228,23 @@ def page_listeners(request: Request, spider: Any) -> dict[str, Any]:
         if callable(listener):
             listeners[event] = listener
     return listeners
+
+
+async def _apply_page_methods(page: Any, request: Request) -> None:
+    """scrapy-playwright's ``playwright_page_methods``: :class:`~scrapy_playwright.page.PageMethod`
+    objects run on the page before its HTML is taken (a click on 加载更多, a wait for a
+    selector named in a site's hints), each result kept on the object as scrapy-playwright
+    does."""
+    from scrapy_playwright.page import PageMethod
+
+    for step in request.meta.get("playwright_page_methods") or ():
+        if not isinstance(step, PageMethod):
+            continue
+        if callable(step.method):
+            result = step.method(page, *step.args, **step.kwargs)
+        else:
+            result = getattr(page, step.method)(*step.args, **step.kwargs)
+        step.result = await result if asyncio.iscoroutine(result) else result
 
 
 class _PageListeners:

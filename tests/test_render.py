@@ -99,3 +99,76 @@ def test_render_never_keeps_the_browser_off(tmp_path: Path) -> None:
     assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 0
     assert "/nb/list.js" not in served
     assert json.loads(db.execute("SELECT stats FROM crawl_runs").fetchone()[0])["rendered"] == 0
+
+
+MORE_SCRIPT = """
+fetch("/api/items.json").then(r => r.json()).then(items => {
+  var ul = document.getElementById("list");
+  items.forEach(function (title) {
+    var li = document.createElement("li"); li.textContent = title; ul.appendChild(li);
+  });
+});
+document.getElementById("more").addEventListener("click", function () {
+  var li = document.createElement("li"); li.textContent = "clicked";
+  document.getElementById("list").appendChild(li);
+});
+"""
+
+
+def test_the_shared_browser_honours_scrapy_playwrights_request_api() -> None:
+    """``playwright_page_event_handlers`` hear the page's API answers before the page is
+    taken; ``playwright_page_methods`` (scrapy-playwright's PageMethod) run on the page."""
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.settings import Settings
+    from scrapy_playwright.page import PageMethod
+
+    from crawler.render import SharedBrowser, page_listeners
+
+    site = Site(
+        name="api",
+        host="www.api.nianbao.test",
+        agency="某县人民政府",
+        resources={
+            "/": _html(
+                '<ul id="list"></ul><button id="more">加载更多</button><script src="/list.js"></script>'
+            ),
+            "/list.js": Resource(MORE_SCRIPT.encode(), "application/javascript; charset=utf-8"),
+            "/api/items.json": Resource(json.dumps([TITLE]).encode(), "application/json"),
+        },
+        expected_reports=[],
+        decoys=[],
+        broken=[],
+    )
+
+    class Spider:
+        def __init__(self) -> None:
+            self.heard: list[str] = []
+
+        async def record(self, response: object) -> None:
+            if response.request.resource_type == "fetch":  # type: ignore[attr-defined]
+                self.heard.append(await response.text())  # type: ignore[attr-defined]
+
+    spider = Spider()
+    with MockServer([site], proxy=False) as server:
+        request = Request(
+            server.base_url("api"),
+            meta={
+                "playwright": True,
+                "playwright_page_event_handlers": {"response": "record"},
+                "playwright_page_methods": [PageMethod("click", "#more")],
+            },
+        )
+
+        async def render() -> str:
+            browser = SharedBrowser(Settings())
+            try:
+                response = await browser.render(request, page_listeners(request, spider))
+                return response.text
+            finally:
+                await browser.close()
+
+        html = asyncio.run(render())
+    assert spider.heard == [json.dumps([TITLE])]  # the API answer, heard in full
+    assert f"<li>{TITLE}</li>" in html and "<li>clicked</li>" in html

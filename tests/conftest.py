@@ -169,15 +169,22 @@ def _has_module_fixture(path: Path) -> bool:
 _MODULE_FIXTURE = re.compile(r"@pytest\.fixture\(\s*scope=[\"']module[\"']")
 
 
+# Python's own helpers, started once per process by multiprocessing and ended with it.
+_PROCESS_HELPERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+
+
 def _children() -> list[int]:
-    """Process ids of this process's live children (Linux ``/proc``)."""
+    """Process ids of this process's live children (Linux ``/proc``), multiprocessing's
+    helpers left out."""
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
         try:
             found += [int(pid) for pid in (task / "children").read_text().split()]
         except OSError:
             continue
-    return [pid for pid in found if not _is_zombie(pid)]
+    return [
+        pid for pid in found if not _is_zombie(pid) and not any(h in _command(pid) for h in _PROCESS_HELPERS)
+    ]
 
 
 def _is_zombie(pid: int) -> bool:

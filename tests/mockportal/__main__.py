@@ -7,6 +7,7 @@ Browse through the proxy, e.g. ``curl -x http://127.0.0.1:N http://www.weihai.ni
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 
 from . import MockServer, demo_sites
@@ -19,6 +20,10 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="serve the five demo portals until Ctrl-C")
     serve.add_argument("--port", type=int, default=0, help="proxy port (default: any free one)")
     args = parser.parse_args(argv)
+    # Ctrl-C stops the server even when the parent started us with SIGINT ignored (a process
+    # inherits an ignored signal, and Python then installs no handler of its own); so does SIGTERM.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     sites = demo_sites()
     with MockServer(sites, proxy_port=args.port) as server:

@@ -46,8 +46,17 @@ MAGIC = (
     b"MM\x00*",
     b"BM",
 )
-_DOCUMENT_TYPES = ("application/pdf", "application/msword", "application/vnd.", "application/zip",
-                   "application/x-", "application/ofd", "image/", "application/kswps", "application/wps")  # fmt: skip
+_DOCUMENT_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/vnd.",
+    "application/zip",
+    "application/x-",
+    "application/ofd",
+    "image/",
+    "application/kswps",
+    "application/wps",
+)
 _PAGE_TYPES = ("text/", "application/json", "application/xhtml", "application/xml", "application/javascript")
 
 

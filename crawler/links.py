@@ -136,11 +136,13 @@ def best_title(a: Any) -> str:
     >>> def first_a(markup): return best_title(html.fromstring(markup).xpath("//a")[0])
     >>> first_a('<a href="x" title="某局2022年政府信息公开工作年度报告">某局2022年政府信息公开…</a>')
     '某局2022年政府信息公开工作年度报告'
-    >>> first_a('<a href="x">某局2022年政府信息公开...<span style="display:none">某局2022年政府信息公开工作年度报告</span></a>')
+    >>> first_a('<a href="x">某局2022年政府信息公开...'
+    ...         '<span style="display:none">某局2022年政府信息公开工作年度报告</span></a>')
     '某局2022年政府信息公开工作年度报告'
     >>> first_a('<a href="x"><span title="某局2021年政府信息公开工作年度报告">某局2021年政府...</span></a>')
     '某局2021年政府信息公开工作年度报告'
-    >>> first_a('<table><tr><td><a href="x">某局2020年政府信息...</a></td><td>某局2020年政府信息公开工作年度报告</td></tr></table>')
+    >>> first_a('<table><tr><td><a href="x">某局2020年政府信息...</a></td>'
+    ...         '<td>某局2020年政府信息公开工作年度报告</td></tr></table>')
     '某局2020年政府信息公开工作年度报告'
     >>> first_a('<a href="x" title="点击查看">政府信息<br>公开年报</a>')
     '政府信息公开年报'
@@ -158,9 +160,9 @@ def best_title(a: Any) -> str:
             candidates += [normalize(child.get("title") or ""), normalize("".join(child.itertext()))]
     candidates += [text, _next_cell_text(a) if _ELLIPSIS.search(shown or text) else ""]
     for candidate in candidates:
-        if candidate and not _ELLIPSIS.search(candidate) and is_report_title(candidate):
-            if not stem or candidate.startswith(stem[: max(2, len(stem) - 3)]) or candidate == title:
-                return candidate
+        whole = bool(candidate) and not _ELLIPSIS.search(candidate) and is_report_title(candidate)
+        if whole and (not stem or candidate.startswith(stem[: max(2, len(stem) - 3)]) or candidate == title):
+            return candidate
     return plain
 
 

@@ -211,6 +211,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ):
         sites.add_row(*(str(v if v is not None else "") for v in row.values()))
     console.print(sites)
+    _print_discovery_flags(archive)
     runs = Table("run", "command", "mode", "started", "finished", "status", "problems", title="Last runs")
     for row in db.query(
         "SELECT id, command, mode, started_at, finished_at, status, "
@@ -271,6 +272,31 @@ def _print_totals(archive: Archive) -> None:
             for k in ("sites", "pages", "attachments", "files", "reports", "metrics", "problems")
         )
     )
+    console.print(table)
+
+
+def discovery_flags(archive: Archive) -> list[tuple[str, str, str]]:
+    """(site, what, URL) for each site whose last run found its 年报 column but no report items,
+    or decoded a listing with replacement characters: the two commonest signs of a portal
+    pattern discovery does not handle yet (recorded by the spider as problems)."""
+    rows = archive.db.execute(
+        "SELECT p.site, p.stage, p.url FROM problems p JOIN sites s ON s.name = p.site "
+        "AND p.run_id = s.last_run_id WHERE p.stage IN ('discovery', 'charset') ORDER BY p.site, p.id"
+    )
+    what = {
+        "discovery": "年报 column found, no report items",
+        "charset": "listing decoded with replacement characters",
+    }
+    return [(site, what[stage], url or "") for site, stage, url in rows]
+
+
+def _print_discovery_flags(archive: Archive) -> None:
+    flags = discovery_flags(archive)
+    if not flags:
+        return
+    table = Table("site", "flag", "URL", title="Sites to look at (discovery)")
+    for site, flag, url in flags:
+        table.add_row(site, flag, url)
     console.print(table)
 
 

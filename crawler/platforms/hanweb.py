@@ -172,7 +172,7 @@ def record_links(fragment: str, base_url: str) -> list[Link]:
         title = normalize(a.attrib.get("title", ""))
         plain = title if len(title) >= len(text) else text
         nested = _LIST_DATE.sub("", best_title(a.root))  # a shortened text, the full one nested
-        if is_report_title(nested) and not is_report_title(plain):
+        if is_report_title(nested):
             plain = nested
         links.append(Link(url=url, text=plain, date=date))
     return links

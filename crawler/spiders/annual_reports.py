@@ -137,9 +137,10 @@ class AnnualReportsSpider(Spider):
         platform = platform_for(response)
         api_answer = bool(response.meta.get("platform"))
         links = [] if api_answer else extract_links(response.selector, response.url)
-        listing = (
-            listing or api_answer or _column_name(response) or any(is_report_title(x.text) for x in links)
-        )
+        # A page that lists a report (in its links, or records its CMS keeps in a script) is a
+        # listing wherever it turns up: a 年报汇总 page, a department's column …
+        listing = listing or api_answer or _column_name(response)
+        listing = listing or any(is_report_title(x.text) for x in (*links, *platform.item_links(response)))
         if listing:
             if not api_answer and has_replacement(response) and not self._garbled:
                 self._garbled = True
@@ -213,6 +214,8 @@ class AnnualReportsSpider(Spider):
             else:
                 # A listing's department-like links are tried at the end in any case.
                 aside = self._medium if listing and score >= MEDIUM else self._weak
+                if aside is self._medium:
+                    response.meta["sub_columns_aside"] = True  # not a script-built list
                 if len(aside) < MAX_WEAK:
                     heapq.heappush(
                         aside, (-score, next(self._seq), link.url, link.text, response.url, depth + 1)
@@ -270,7 +273,7 @@ class AnnualReportsSpider(Spider):
         if not isinstance(response, TextResponse):
             return
         if response.meta.get("role") == "listing" or _column_name(response):
-            if followed:
+            if followed or response.meta.get("sub_columns_aside"):
                 return
         elif found or extract_links(response.selector, response.url):
             return  # a page with links to weigh is not script-built

@@ -231,7 +231,7 @@ class AnnualReportsSpider(Spider):
             "speculative": score < 90,
             **self._render_always(),
         }
-        callback = self.parse_listing if score >= 80 else self.parse_home
+        callback = self.parse_listing if listing else self.parse_home
         return Request(link.url, callback=callback, meta=meta, priority=max(score, 0))
 
     def _release_weak(self, spider: Spider) -> None:

@@ -72,6 +72,7 @@ class AnnualReportsSpider(Spider):
         self._seq = itertools.count()
         self._xhr: dict[str, list[dict[str, str]]] = {}
         self.charset_notes: list[str] = []
+        self._chrome: set[str] = set()  # the home page's links: site-wide menus, not sub-columns
         self._garbled = False  # a listing with replacement characters was flagged
 
     @classmethod
@@ -142,7 +143,9 @@ class AnnualReportsSpider(Spider):
         listing = listing or api_answer or _column_name(response)
         listing = listing or any(is_report_title(x.text) for x in (*links, *platform.item_links(response)))
         if listing:
-            if not api_answer and has_replacement(response) and not self._garbled:
+            # (A rendered page was decoded by the browser, by the header: not ours to judge.)
+            garbled = not api_answer and not response.meta.get("playwright") and has_replacement(response)
+            if garbled and not self._garbled:
                 self._garbled = True
                 self._flag(
                     "charset", f"listing decoded with replacement characters: {response.url}", response.url
@@ -150,6 +153,8 @@ class AnnualReportsSpider(Spider):
             if not response.meta.get("paged") and not api_answer and response.url not in self.columns:
                 self.columns.append(response.url)
             yield from self._listing(response, platform)
+        if response.meta.get("role") == "home":
+            self._chrome.update(link.url for link in links)
         if not api_answer and not response.meta.get("paged"):
             yield from self._discover(response, links, listing=listing)
 
@@ -190,12 +195,14 @@ class AnnualReportsSpider(Spider):
             if is_report_title(link.text):
                 continue  # handled as a report item
             around = anchors.get(link.url, "")
+            # A listing's link that every page carries (the site's menu) is no sub-column of it.
+            parent = "section" if listing and link.url in self._chrome else role
             score = score_link(
                 link.text,
                 link.url,
                 around=around,
                 page_label=label,
-                parent_role=role,
+                parent_role=parent,
                 parent_url=response.url,
             )
             if score > NEVER:

@@ -276,18 +276,24 @@ def _print_totals(archive: Archive) -> None:
 
 
 def discovery_flags(archive: Archive) -> list[tuple[str, str, str]]:
-    """(site, what, URL) for each site whose last run found its 年报 column but no report items,
-    or decoded a listing with replacement characters: the two commonest signs of a portal
-    pattern discovery does not handle yet (recorded by the spider as problems)."""
-    rows = archive.db.execute(
-        "SELECT p.site, p.stage, p.url FROM problems p JOIN sites s ON s.name = p.site "
-        "AND p.run_id = s.last_run_id WHERE p.stage IN ('discovery', 'charset') ORDER BY p.site, p.id"
-    )
-    what = {
-        "discovery": "年报 column found, no report items",
-        "charset": "listing decoded with replacement characters",
-    }
-    return [(site, what[stage], url or "") for site, stage, url in rows]
+    """(site, flag, URL) for each site whose last run found its 年报 column but no report items
+    (the spider's health note says so) or decoded a listing with replacement characters (a
+    ``charset`` problem): the two commonest signs of a portal pattern not handled yet."""
+    empty = "年报 column found but no report items: "
+    flags = []
+    for site, note in archive.db.execute(
+        "SELECT r.site, r.note FROM site_runs r JOIN sites s ON s.name = r.site AND r.run_id = s.last_run_id "
+        "WHERE instr(r.note, ?) ORDER BY r.site",
+        [empty],
+    ):
+        url = note.split(empty, 1)[1].split(";", 1)[0].strip()
+        flags.append((site, "年报 column found, no report items", url))
+    for site, url in archive.db.execute(
+        "SELECT p.site, p.url FROM problems p JOIN sites s ON s.name = p.site AND p.run_id = s.last_run_id "
+        "WHERE p.stage = 'charset' ORDER BY p.site, p.id"
+    ):
+        flags.append((site, "listing decoded with replacement characters", url or ""))
+    return flags
 
 
 def _print_discovery_flags(archive: Archive) -> None:

@@ -39,7 +39,7 @@ from crawler.links import Link, download_links, extract_links, is_attachment_url
 from crawler.platforms import platform_for
 from crawler.platforms.jsonlist import ApiCall, answer_json, json_items, later_pages
 from crawler.render import render_meta
-from crawler.runs import record_problem
+from crawler.runs import record_problem, run_context
 from crawler.scoring import COLUMN, LISTING, MEDIUM, NEVER, STRONG, score_link
 from crawler.sites import Site, load_sites, select_sites
 from parsers.titles import is_column_label, is_report_title, normalize
@@ -92,6 +92,8 @@ class AnnualReportsSpider(Spider):
         return select_sites(load_sites(sites_file), [self._site_arg])[0]
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.crawler.stats.get_value("nianbao/frontier/resumed"):
+            self._resume()
         for url in self.site.start_urls:
             self._queued.add(url)
             self.discovery_pages += 1
@@ -248,7 +250,7 @@ class AnnualReportsSpider(Spider):
             return
         released = 0
         while released < WEAK_BATCH and self.discovery_pages < self.budget:
-            aside = self._medium or (self._weak if not self.report_items else None)
+            aside = self._medium or (self._weak if not self._found() else None)
             if not aside:
                 break
             neg, _, url, text, referer, depth = heapq.heappop(aside)
@@ -357,20 +359,38 @@ class AnnualReportsSpider(Spider):
     def health_note(self) -> str | None:
         """What the site's health note should say about discovery (read by SiteHealth)."""
         notes = []
-        if not self.report_items and self.columns:
+        if not self._found() and self.columns:
             notes.append(f"年报 column found but no report items: {self.columns[0]}")
-        elif not self.report_items:
+        elif not self._found():
             notes.append(
                 f"nothing found: no 年报 column or report after {self.discovery_pages} pages tried "
                 f"(budget {self.budget})"
             )
         return "; ".join(notes + self.charset_notes) or None
 
-    def closed(self, reason: str) -> None:
-        if not self.report_items and self.columns:
-            self._flag(
-                "discovery", f"年报 column found but no report items: {self.columns[0]}", self.columns[0]
-            )
+    def _found(self) -> int:
+        """Report items found so far: yielded by this crawl, or fetched (a resumed crawl fetches
+        items an interrupted one found)."""
+        return self.report_items or self.crawler.stats.get_value("nianbao/fetches/report", 0)
+
+    def _resume(self) -> None:
+        """Pick up what the interrupted crawl of the site knew, from the archive: whether it
+        found report items, and the home page's links (the site's menu). A resumed crawl then
+        explores no further than the whole crawl would have."""
+        archive = run_context(self.crawler).archive
+        unfinished = "run_id IN (SELECT id FROM crawl_runs WHERE finished_at IS NULL)"
+        self.report_items = archive.db.execute(
+            f"SELECT count(*) FROM fetches WHERE site = ? AND role = 'report' AND {unfinished}",
+            [self.site.name],
+        ).fetchone()[0]
+        for url, sha256 in archive.db.execute(
+            f"SELECT final_url, sha256 FROM fetches WHERE site = ? AND role = 'home' AND sha256 IS NOT NULL "
+            f"AND {unfinished}",
+            [self.site.name],
+        ).fetchall():
+            home = TextResponse(url, body=archive.store.get(sha256), encoding=None)
+            home, _ = decoded(home)
+            self._chrome.update(link.url for link in extract_links(home.selector, home.url))
 
 
 def _column_name(response: TextResponse) -> bool:

@@ -52,7 +52,6 @@ MAX_XHR = 20  # API answers kept per rendered page
 REPORT_PRIORITY = 1000
 PAGE_PRIORITY = 500
 _CARRIED_META = ("role", "link_text", "referer", "depth", "column")
-_BOX_TAGS = {"ul", "ol", "div", "nav", "dl", "table", "section", "td", "li", "p", "span"}
 
 
 class AnnualReportsSpider(Spider):

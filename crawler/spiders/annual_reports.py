@@ -229,8 +229,10 @@ class AnnualReportsSpider(Spider):
                         aside, (-score, next(self._seq), link.url, link.text, response.url, depth + 1)
                     )
 
-    def _discovery_request(self, link: Link, referer: str, score: int, depth: int) -> Request:
-        listing = score >= LISTING
+    def _discovery_request(
+        self, link: Link, referer: str, score: int, depth: int, *, listing: bool = False
+    ) -> Request:
+        listing = listing or score >= LISTING
         meta = {
             "role": "listing" if listing else "section",
             "link_text": link.text,
@@ -252,12 +254,13 @@ class AnnualReportsSpider(Spider):
             aside = self._medium or (self._weak if not self._found() else None)
             if not aside:
                 break
+            sub_column = aside is self._medium  # a listing's department-like link
             neg, _, url, text, referer, depth = heapq.heappop(aside)
             if url in self._queued:
                 continue
             self._queued.add(url)
             self.discovery_pages += 1
-            request = self._discovery_request(Link(url, text), referer, -neg, depth)
+            request = self._discovery_request(Link(url, text), referer, -neg, depth, listing=sub_column)
             request.meta["depth"] = depth
             self.crawler.engine.crawl(request)
             released += 1

@@ -8,7 +8,7 @@ DATA ?= data
 DEBS := $(shell grep -v '^\s*\#' debian-packages.txt)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup debs demo test test-fast test-faults lint cassettes fixtures bench bench-redis clean metrics-docs
+.PHONY: setup debs demo test test-fast test-faults lint cassettes fixtures bench bench-redis clean metrics-docs fuzz-discovery
 
 setup: $(VENV)/.installed debs
 
@@ -73,6 +73,12 @@ bench-redis: setup
 $(VENV)/.bench: $(VENV)/.installed
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,warc,bench]'
 	touch $@
+
+## Discovery judged on N generated portals (seeds from START); SEED=1234 replays one failing seed.
+N ?= 500
+START ?= 1000
+fuzz-discovery: setup
+	$(BIN)/python -m tests.mockportal.generator fuzz --n $(N) --start $(START) $(if $(SEED),--seed $(SEED),)
 
 ## Regenerate the seed fixtures (DOCX, DOC, PDF, XLS, HTML) with LibreOffice.
 fixtures: setup

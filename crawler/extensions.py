@@ -87,6 +87,8 @@ class SiteHealth:
             # The portal was redesigned, or the column moved: worth a look by a person.
             note = f"probably changed: no reports found this run, {earlier} found by earlier runs"
             ctx.archive.add_problem("crawl", f"site {site}: {note}", run_id=ctx.run_id, site=site)
+        discovery = getattr(spider, "health_note", None)  # the spider's own findings
+        note = "; ".join(filter(None, [note, discovery() if callable(discovery) else None])) or None
         ctx.archive.record_site_run(
             ctx.run_id,
             site,

@@ -22,7 +22,7 @@ from weakref import WeakKeyDictionary
 
 from parsel import Selector
 
-from parsers.titles import normalize
+from parsers.titles import is_report_title, normalize
 
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx wps xls xlsx et zip rar 7z ofd jpg jpeg png gif tif tiff bmp".split()  # noqa: SIM905
@@ -120,12 +120,61 @@ def _extract(selector: Selector, base_url: str, css: str) -> list[Link]:
         url = join_url(base_url, href)
         if urlsplit(url).scheme not in ("http", "https"):
             continue
-        # The element's text nodes, as ``a.css("::text")`` gives them (comments left out).
-        text = normalize("".join(a.itertext()))
-        title = normalize(a.get("title") or "")
-        # Lists truncate long titles ("…"); the title attribute keeps them whole.
-        links.append(Link(url=url, text=title if len(title) > len(text) else text))
+        links.append(Link(url=url, text=best_title(a)))
     return links
+
+
+_ELLIPSIS = re.compile(r"(\.{2,}|…+|\.\.\.)$")
+
+
+def best_title(a: Any) -> str:
+    """The title of a link (an lxml ``<a>``): the best of its text, its ``title`` attribute and
+    its nested markup. Lists shorten long titles (``某局2022年政府信息公开工作年度...``) and keep
+    the whole one in the ``title`` attribute, a nested (often hidden) span, or the next cell.
+
+    >>> from lxml import html
+    >>> def first_a(markup): return best_title(html.fromstring(markup).xpath("//a")[0])
+    >>> first_a('<a href="x" title="某局2022年政府信息公开工作年度报告">某局2022年政府信息公开…</a>')
+    '某局2022年政府信息公开工作年度报告'
+    >>> first_a('<a href="x">某局2022年政府信息公开...'
+    ...         '<span style="display:none">某局2022年政府信息公开工作年度报告</span></a>')
+    '某局2022年政府信息公开工作年度报告'
+    >>> first_a('<a href="x"><span title="某局2021年政府信息公开工作年度报告">某局2021年政府...</span></a>')
+    '某局2021年政府信息公开工作年度报告'
+    >>> first_a('<table><tr><td><a href="x">某局2020年政府信息...</a></td>'
+    ...         '<td>某局2020年政府信息公开工作年度报告</td></tr></table>')
+    '某局2020年政府信息公开工作年度报告'
+    >>> first_a('<a href="x" title="点击查看">政府信息<br>公开年报</a>')
+    '政府信息公开年报'
+    """
+    text = normalize("".join(a.itertext()))
+    title = normalize(a.get("title") or "")
+    plain = title if len(title) > len(text) else text  # the long one, as lists shorten
+    if is_report_title(plain) and not _ELLIPSIS.search(plain) and not _has_children(a):
+        return plain
+    shown = normalize(a.text or "")
+    stem = _ELLIPSIS.sub("", shown or text)
+    candidates = [title]
+    for child in a.iterdescendants():
+        if isinstance(child.tag, str):
+            candidates += [normalize(child.get("title") or ""), normalize("".join(child.itertext()))]
+    candidates += [text, _next_cell_text(a) if _ELLIPSIS.search(shown or text) else ""]
+    for candidate in candidates:
+        whole = bool(candidate) and not _ELLIPSIS.search(candidate) and is_report_title(candidate)
+        if whole and (not stem or candidate.startswith(stem[: max(2, len(stem) - 3)]) or candidate == title):
+            return candidate
+    return plain
+
+
+def _has_children(a: Any) -> bool:
+    return any(isinstance(child.tag, str) for child in a)
+
+
+def _next_cell_text(a: Any) -> str:
+    """The text of the cell after the link's cell (tables that show the full title there)."""
+    cell = next((p for p in a.iterancestors() if p.tag in ("td", "th")), None)
+    following = cell.getnext() if cell is not None else None
+    return normalize("".join(following.itertext())) if following is not None else ""
 
 
 def anchor_hrefs(selector: Selector) -> list[str]:
@@ -140,6 +189,48 @@ def _elements(selector: Selector, css: str) -> list[Any]:
     if css == "a[href]" and selector.type in ("html", "xml") and selector.root is not None:
         return [a for a in selector.root.iter("a") if a.get("href") is not None]
     return [a.root for a in selector.css(css)]
+
+
+_DOWNLOAD_TEXT = re.compile(r"附件|下载|点击下载|原文|全文|\.(pdf|docx?|xlsx?|wps|ofd|zip|rar)$", re.I)
+_DOWNLOAD_URL = re.compile(
+    r"download|attach|fujian|getfile|downfile|[?&](fid|fileid|file_id|attachid|attid)=", re.I
+)
+_FILE_ROUTE = re.compile(r"file|attach|upload|down|doc|fj", re.I)
+_ICON = re.compile(
+    r"attach|fujian|\bfj|download|icon[-_]?(pdf|doc|xls|file)|(pdf|doc|xls|file)[-_]?icon", re.I
+)
+
+
+def download_links(selector: Selector, base_url: str) -> list[Link]:
+    """Same-site links of a report page that suggest a download without saying what file
+    (附件 / 下载 / 点击下载, an attachment icon, ``download`` / ``attach`` / ``fid=`` / ``fileid=``
+    in the URL, ``id=`` on a file route): candidates to fetch and keep if they are documents.
+    Links :func:`is_attachment_url` already recognises are left out.
+
+    >>> from parsel import Selector
+    >>> page = Selector(text='<a href="/attach/get?id=7">点击下载</a> <a href="/news/1.html">新闻</a>'
+    ...   '<a href="/sys/file.do?id=9"><img src="/img/icon_pdf.gif"></a> <a href="/a/P0.pdf">附件</a>'
+    ...   '<a href="http://other.test/download?id=1">下载</a>')
+    >>> [link.url for link in download_links(page, "http://x.test/nb/t1.html")]
+    ['http://x.test/attach/get?id=7', 'http://x.test/sys/file.do?id=9']
+    """
+    host = urlsplit(base_url).netloc
+    found: dict[str, Link] = {}
+    for a in _elements(selector, "a[href]"):
+        href = unwrap_href(a.get("href") or "") or unwrap_href(a.get("onclick") or "")
+        if not href:
+            continue
+        url = join_url(base_url, href)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc != host or is_attachment_url(url):
+            continue
+        text = normalize("".join(a.itertext())) or normalize(a.get("title") or "")
+        icons = [f"{i.get('src') or ''} {i.get('class') or ''}" for i in a.iter("img", "i", "span")]
+        marks = " ".join([a.get("class") or "", *icons])
+        plain_id = re.search(r"(^|&)id=", parts.query) and _FILE_ROUTE.search(parts.path)
+        if _DOWNLOAD_TEXT.search(text) or _DOWNLOAD_URL.search(url) or _ICON.search(marks) or plain_id:
+            found.setdefault(url, Link(url=url, text=text))
+    return list(found.values())
 
 
 def is_attachment_url(url: str) -> bool:

@@ -23,6 +23,7 @@ NIANBAO_RECORD = None  # WARC file to record every exchange into (a cassette)
 NIANBAO_REPLAY: list[str] = []  # WARC cassettes to answer every request from (no network)
 NIANBAO_FSYNC = True
 NIANBAO_REVALIDATE_FILES = False  # True: also revalidate archived attachments
+NIANBAO_DISCOVERY_BUDGET = 300  # pages a site's discovery may try (home, sections, columns; not paging)
 
 # -- politeness --------------------------------------------------------------------------
 USER_AGENT = user_agent(NIANBAO_CONTACT)
@@ -66,6 +67,8 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DOWNLOADER_MIDDLEWARES = {
     # Close to the engine: sees the final response after redirects and retries.
     "crawler.middlewares.archive.ArchiveMiddleware": 60,
+    # Just before it: a probed download is archived as an attachment only if it is a document.
+    "crawler.discovery.DiscoveryMiddleware": 65,
     # Revalidates what the archive holds; a 304 comes back as the archived page.
     "crawler.middlewares.conditional.ConditionalRequestMiddleware": 70,
     # The request budget per site and crawler-trap detection: counts what goes to the network.

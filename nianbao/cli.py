@@ -417,6 +417,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     ):
         sites.add_row(*(str(v if v is not None else "") for v in row.values()))
     console.print(sites)
+    _print_discovery_flags(archive)
     runs = Table("run", "command", "mode", "started", "finished", "status", "problems", title="Last runs")
     for row in db.query(
         "SELECT id, command, mode, started_at, finished_at, status, "
@@ -470,6 +471,37 @@ def _print_totals(archive: Archive) -> None:
             for k in ("sites", "pages", "attachments", "files", "reports", "metrics", "problems")
         )
     )
+    console.print(table)
+
+
+def discovery_flags(archive: Archive) -> list[tuple[str, str, str]]:
+    """(site, flag, URL) for each site whose last run found its 年报 column but no report items
+    (the spider's health note says so) or decoded a listing with replacement characters (a
+    ``charset`` problem): the two commonest signs of a portal pattern not handled yet."""
+    empty = "年报 column found but no report items: "
+    flags = []
+    for site, note in archive.db.execute(
+        "SELECT r.site, r.note FROM site_runs r JOIN sites s ON s.name = r.site AND r.run_id = s.last_run_id "
+        "WHERE instr(r.note, ?) ORDER BY r.site",
+        [empty],
+    ):
+        url = note.split(empty, 1)[1].split(";", 1)[0].strip()
+        flags.append((site, "年报 column found, no report items", url))
+    for site, url in archive.db.execute(
+        "SELECT p.site, p.url FROM problems p JOIN sites s ON s.name = p.site AND p.run_id = s.last_run_id "
+        "WHERE p.stage = 'charset' ORDER BY p.site, p.id"
+    ):
+        flags.append((site, "listing decoded with replacement characters", url or ""))
+    return flags
+
+
+def _print_discovery_flags(archive: Archive) -> None:
+    flags = discovery_flags(archive)
+    if not flags:
+        return
+    table = Table("site", "flag", "URL", title="Sites to look at (discovery)")
+    for site, flag, url in flags:
+        table.add_row(site, flag, url)
     console.print(table)
 
 

@@ -47,6 +47,16 @@ def is_report_title(title: str) -> bool:
     return bool(_REPORT.search(text)) and not _DECOY.search(text) and year_in_title(text) is not None
 
 
+def is_decoy_title(title: str) -> bool:
+    """Text of something that is not a disclosure report though it may look like one
+    (法治政府建设年度报告, 政府网站年度工作报表, notices about compiling reports, 决算 …).
+
+    >>> is_decoy_title("某市2019年政府网站年度工作报表"), is_decoy_title("政府信息公开年报")
+    (True, False)
+    """
+    return bool(_DECOY.search(normalize(title)))
+
+
 def year_in_title(title: str) -> int | None:
     match = _YEAR.search(normalize(title))
     return int(match.group(1)) if match else None

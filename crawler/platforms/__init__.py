@@ -15,12 +15,24 @@ from crawler.platforms.generic import Generic
 from crawler.platforms.gkmlpt import Gkmlpt
 from crawler.platforms.hanweb import Hanweb
 from crawler.platforms.hanweb_unit import HanwebUnit
+from crawler.platforms.jsonlist import JsonList
 from crawler.platforms.trs import TRS
 from crawler.platforms.ucap import Ucap
 
 # Most specific first: the Fujian list API and gkmlpt pages also carry TRS / generic markers,
 # and every ASP.NET page would pass for a generic one.
-PLATFORMS: list[type[Platform]] = [HanwebUnit, Hanweb, FujianTRS, Gkmlpt, Ucap, AspNet, TRS, Generic]
+# JsonList takes only the API answers it asked for (its detect accepts nothing).
+PLATFORMS: list[type[Platform]] = [
+    JsonList,
+    HanwebUnit,
+    Hanweb,
+    FujianTRS,
+    Gkmlpt,
+    Ucap,
+    AspNet,
+    TRS,
+    Generic,
+]
 
 
 def platform_for(response: TextResponse) -> Platform:

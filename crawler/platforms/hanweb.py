@@ -47,10 +47,10 @@ from parsel import Selector
 from scrapy import FormRequest, Request
 from scrapy.http import TextResponse
 
-from crawler.links import Link, extract_links, is_attachment_url, unwrap_href
+from crawler.links import Link, best_title, extract_links, is_attachment_url, unwrap_href
 from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
-from parsers.titles import normalize
+from parsers.titles import is_report_title, normalize
 
 NAME = "hanweb"
 MODULE_DIRS = ("/module/jpage/", "/module/web/jpage/", "/module/jslib/jquery/jpage/")
@@ -170,7 +170,11 @@ def record_links(fragment: str, base_url: str) -> list[Link]:
         text = normalize("".join(a.css("::text").getall()))
         text = _LIST_DATE.sub("", text)  # some lists put the date inside the link (<i>2020-08-14</i>)
         title = normalize(a.attrib.get("title", ""))
-        links.append(Link(url=url, text=title if len(title) >= len(text) else text, date=date))
+        plain = title if len(title) >= len(text) else text
+        nested = _LIST_DATE.sub("", best_title(a.root))  # a shortened text, the full one nested
+        if is_report_title(nested):
+            plain = nested
+        links.append(Link(url=url, text=plain, date=date))
     return links
 
 

@@ -37,6 +37,7 @@ from weakref import WeakKeyDictionary
 
 from scrapy.http import TextResponse
 
+from crawler.charset import decoded
 from crawler.links import Link, anchor_hrefs, extract_links, is_attachment_url, join_url, unwrap_href
 from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
@@ -57,7 +58,6 @@ _PAGE_FILE = re.compile(r"/([A-Za-z][\w-]*?)(?:_\d+)?\.(s?html?)$")
 _EXTENSIONS = {"html", "htm", "shtml"}
 _ONCLICK_URL = re.compile(r"""['"]([^'"\s]+\.[A-Za-z0-9]{2,5})['"]""")
 _LABELS = ("索引号", "发布机构", "名称", "文号", "主题分类", "发布日期", "成文日期", "生成日期", "有效性")
-_REPLACEMENT = "\ufffd"
 
 
 class TRS(Platform):
@@ -128,23 +128,10 @@ def honest(response: TextResponse) -> TextResponse:
     >>> "\ufffd" in page.text, honest(page).css("p::text").get()
     (True, '政府信息公开年报')
     """
-    if _REPLACEMENT not in response.text:
-        return response
-    cached = _HONEST.get(response)
-    if cached is not None:
-        return cached  # re-decoded once per page, not for each step that reads it
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            response.body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        cached = _HONEST[response] = response.replace(encoding=encoding)
-        return cached
-    return response
+    return decoded(response)[0]  # decided once, in one place (crawler/charset.py)
 
 
 # Per-page results, gone with their page.
-_HONEST: WeakKeyDictionary[TextResponse, TextResponse] = WeakKeyDictionary()
 _SAME_SITE_PATHS: WeakKeyDictionary[TextResponse, dict[int, tuple[str, ...]]] = WeakKeyDictionary()
 
 

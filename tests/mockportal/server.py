@@ -113,6 +113,7 @@ class _LiveSite:
         self.name = site.name
         self.host = site.host.lower()
         self.resources = dict(site.resources)
+        self.dynamic = site.dynamic
         self.modified: dict[str, datetime] = {}  # set by mutate()
 
     def last_modified(self, path: str, resource: Resource) -> datetime:
@@ -206,7 +207,8 @@ class _Handler(BaseHTTPRequestHandler):
         if site is None:
             self._send(502, "text/plain; charset=utf-8", b"502 Bad Gateway: unknown host\n", head)
             return
-        found = self.server.mock._lookup(site, path)
+        answer = site.dynamic(self.command, path, self._form) if site.dynamic else None
+        found = (path, answer) if answer is not None else self.server.mock._lookup(site, path)
         if found is None:
             self._send(404, "text/html; charset=utf-8", NOT_FOUND_HTML, head)
             return

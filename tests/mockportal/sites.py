@@ -108,6 +108,9 @@ class Site:
     expected_reports: list[ExpectedReport]
     decoys: list[str]  # listed items that are NOT disclosure reports
     broken: list[str]  # linked paths that answer 404
+    # Answers computed from the request (an API that reads its query or form, a postback):
+    # ``dynamic(method, path, form)`` → a Resource, or None to fall back to ``resources``.
+    dynamic: Callable[[str, str, bytes], Resource | None] | None = None
 
 
 # --------------------------------------------------------------------------- fixtures

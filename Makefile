@@ -15,7 +15,7 @@ setup: $(VENV)/.installed debs
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,warc]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve]'
 	touch $@
 
 debs:
@@ -71,7 +71,7 @@ bench-redis: setup
 	$(BIN)/python -m bench.redis_frontier
 
 $(VENV)/.bench: $(VENV)/.installed
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,warc,bench]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,serve,bench]'
 	touch $@
 
 ## Discovery judged on N generated portals (seeds from START); SEED=1234 replays one failing seed.

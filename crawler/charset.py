@@ -20,10 +20,21 @@ every step, and records the disagreement as a note.
 >>> honest_page = HtmlResponse("http://x.test/", body=gbk, headers={"Content-Type": "text/html; charset=gbk"})
 >>> decoded(honest_page)[1] is None
 True
+
+A decision is remembered per response object, and never keeps one alive (a response holds
+its request, and that the spider and the whole crawler of its site):
+
+>>> import gc, weakref
+>>> alive = [weakref.ref(r) for r in (page, fixed, utf8, honest_page)]
+>>> del page, fixed, utf8, honest_page
+>>> _ = gc.collect()
+>>> [ref() for ref in alive]
+[None, None, None, None]
 """
 
 from __future__ import annotations
 
+import weakref
 from weakref import WeakKeyDictionary
 
 from scrapy.http import Response, TextResponse
@@ -77,17 +88,21 @@ def decoded(response: Response) -> tuple[Response, str | None]:
         return response, None
     cached = _DECIDED.get(response)
     if cached is not None:
-        return cached
-    result: tuple[Response, str | None] = (response, None)
+        ref, note = cached
+        fixed = ref() if ref is not None else response
+        if fixed is not None:
+            return fixed, note
     actual = bytes_charset(response.body)
     declared = response.encoding
-    if actual is not None and charset_family(declared) != actual:
-        note = f"charset: header/meta says {declared}, the bytes are {actual}"
-        result = (response.replace(encoding=actual), note)
-    _DECIDED[response] = result
-    if result[0] is not response:
-        _DECIDED[result[0]] = (result[0], result[1])
-    return result
+    if actual is None or charset_family(declared) == actual:
+        _DECIDED[response] = (None, None)
+        return response, None
+    note = f"charset: header/meta says {declared}, the bytes are {actual}"
+    fixed = response.replace(encoding=actual)
+    # Weak both ways: an entry's value must not keep its key (or any response) alive.
+    _DECIDED[response] = (weakref.ref(fixed), note)
+    _DECIDED[fixed] = (None, note)
+    return fixed, note
 
 
 def has_replacement(response: Response) -> bool:
@@ -96,5 +111,6 @@ def has_replacement(response: Response) -> bool:
     return isinstance(response, TextResponse) and REPLACEMENT in response.text
 
 
-# Decisions per response object, gone with it.
-_DECIDED: WeakKeyDictionary[Response, tuple[Response, str | None]] = WeakKeyDictionary()
+# Decisions per response object, gone with it: (the re-decoded response, weakly, or None for
+# the response itself; the note).
+_DECIDED: WeakKeyDictionary[Response, tuple[weakref.ref[Response] | None, str | None]] = WeakKeyDictionary()

@@ -161,7 +161,8 @@ class _PoolProcess(CrawlerProcess):
 
     pool: SitePool | None = None
 
-    def _stop_dfd(self) -> Any:
+    def stop(self) -> Any:
+        # Scrapy's own shutdown path and nianbao/outcome.py's signal handler both come here.
         if self.pool is not None:
             self.pool.stop_starting()
-        return super()._stop_dfd()
+        return super().stop()

@@ -99,8 +99,12 @@ class DroppedRequests:
         message = str(exception) or type(exception).__name__
         if message.startswith("Filtered offsite request"):
             return None  # a link to another site: not ours to fetch
-        if "robots.txt" in message:
+        if message.startswith("Forbidden by robots.txt"):  # Scrapy's RobotsTxtMiddleware
             self._record(request, f"excluded by robots.txt: {request.url}", note=True, stage="robots")
+        elif "the site ran out of time" in message:
+            # Cancelled by the site's time budget (crawler/render.py): the budget's own problems
+            # row says so, and the frontier keeps the request for the next run.
+            self._record(request, f"not fetched: {message}", note=True)
         else:
             self._record(request, f"dropped: {message}", note=_is_robots(request))
         return None

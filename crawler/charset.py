@@ -64,21 +64,34 @@ def charset_family(name: str | None) -> str:
 
 
 def bytes_charset(body: bytes) -> str | None:
-    """The charset the bytes themselves are valid in: UTF-8, else GB18030; None for plain
-    ASCII (any label fits) or bytes valid in neither.
+    """The charset the bytes themselves are valid in: UTF-8, else the one the document declares
+    in its own ``<meta>`` (read by Beautiful Soup's encoding detector: a header that lies says
+    nothing about the page's own declaration), else GB18030; None for plain ASCII (any label
+    fits) or bytes valid in none of them.
 
     >>> bytes_charset("年报".encode()), bytes_charset("年报".encode("gbk")), bytes_charset(b"abc")
     ('utf-8', 'gb18030', None)
+    >>> big5 = '<meta charset="big5"><p>政府資訊公開年報</p>'.encode("big5")
+    >>> bytes_charset(big5), "政府資訊公開年報" in big5.decode(bytes_charset(big5))
+    ('big5', True)
     """
     if body.isascii():
         return None
-    for charset in ("utf-8", "gb18030"):
+    for charset in ("utf-8", _declared_in(body), "gb18030"):
+        if charset is None:
+            continue
         try:
             body.decode(charset)
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError):
             continue
-        return charset
+        return charset_family(charset)
     return None
+
+
+def _declared_in(body: bytes) -> str | None:
+    from bs4.dammit import EncodingDetector
+
+    return EncodingDetector.find_declared_encoding(body[:4096], is_html=True)
 
 
 def decoded(response: Response) -> tuple[Response, str | None]:

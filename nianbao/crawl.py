@@ -127,13 +127,15 @@ def _run_pool(
     # Our own log handler: through the live display's console when there is one, so log
     # lines never tear it.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    process = _PoolProcess(settings)
     progress = None
     if show_progress:
         from nianbao.progress import CrawlProgress
 
         progress = CrawlProgress()
+    # Before the process exists: it logs its start-up (versions …) at INFO through whatever
+    # handler is there, and -q must print nothing of that.
     route_logging(settings, progress.console if progress else None)
+    process = _PoolProcess(settings)
 
     def stop() -> None:
         deferred = deferred_from_coro(close_shared_browser())

@@ -185,3 +185,4 @@ def test_quiet_crawl_prints_nothing_when_all_is_well(tmp_path: Path, flag: str) 
         result = _crawl(sites_file, tmp_path / "d", flag)
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip() == ""
+    assert result.stderr.strip() == ""  # a cron job mails whatever is printed, stderr too

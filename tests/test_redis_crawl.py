@@ -84,7 +84,14 @@ def _archive(data_dir: Path) -> dict[str, Counter]:
     """What the crawl found, without ids or times: files, reports, metrics."""
     db = sqlite3.connect(data_dir / "nianbao.db")
     return {
-        "files": Counter(db.execute("SELECT sha256, size FROM files")),
+        # The objects of reports (pages and attachments). A site whose lease moves to another
+        # worker mid-crawl starts discovery afresh there and may look at a few more non-report
+        # pages (within the discovery budget): those objects are allowed to differ.
+        "files": Counter(
+            db.execute(
+                "SELECT DISTINCT f.sha256, f.size FROM files f JOIN report_files rf ON rf.sha256 = f.sha256"
+            )
+        ),
         "reports": Counter(
             db.execute("SELECT url, title, agency, year, published, era, sha256, is_report FROM reports")
         ),

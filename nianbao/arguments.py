@@ -55,6 +55,21 @@ def parser_format(value: str) -> str:
     return name
 
 
+def positive_seconds(value: str) -> float:
+    """A duration in seconds, more than 0.
+
+    >>> positive_seconds("2.5")
+    2.5
+    """
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number > 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {value!r}")
+    return number
+
+
 def positive_int(value: str) -> int:
     try:
         number = int(value)

@@ -33,7 +33,7 @@ from crawler.identity import (
 )
 from crawler.sites import SiteConfigError, load_sites, select_sites
 from nianbao import __version__
-from nianbao.arguments import Parser, iso_date, parser_format, positive_int
+from nianbao.arguments import Parser, iso_date, parser_format, positive_int, positive_seconds
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS, ExitCode
 from nianbao.health import health_json
 from nianbao.outcome import (
@@ -217,25 +217,16 @@ def _identity(args: argparse.Namespace, overrides: dict[str, str], *, needed: bo
 def _add_pool_flags(crawl: argparse.ArgumentParser) -> None:
     from crawler.pool import DEFAULT_CONCURRENT_SITES, DEFAULT_SITE_TIMEOUT_S
 
-    def positive(kind: type) -> Any:
-        def parse(text: str) -> Any:
-            value = kind(text)
-            if value <= 0:
-                raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-            return value
-
-        return parse
-
     crawl.add_argument(
         "--concurrent-sites",
-        type=positive(int),
+        type=positive_int,
         default=DEFAULT_CONCURRENT_SITES,
         metavar="K",
         help=f"sites crawled at once, never two of one server (default {DEFAULT_CONCURRENT_SITES})",
     )
     crawl.add_argument(
         "--site-timeout",
-        type=positive(float),
+        type=positive_seconds,
         default=DEFAULT_SITE_TIMEOUT_S,
         metavar="SECONDS",
         help=f"time budget of one site; stopped, it resumes next run (default {DEFAULT_SITE_TIMEOUT_S:.0f})",

@@ -32,11 +32,18 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, no_network: bool = False, timeout: float = 300
+    *args: str,
+    env: dict[str, str] | None = None,
+    no_network: bool = False,
+    timeout: float = 300,
+    peak_rss_to: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``nianbao ARGS`` as a user would; ``no_network`` runs it without any network
-    interface at all (a fresh network namespace), so a network access would fail."""
+    interface at all (a fresh network namespace), so a network access would fail.
+    ``peak_rss_to``: write the peak RSS (MB) of the command's own process tree to this file."""
     command = [sys.executable, "-m", "nianbao.cli", *args]
+    if peak_rss_to is not None:
+        command = [sys.executable, "-c", _MEASURE_PEAK_RSS, str(peak_rss_to), *command]
     if no_network:
         command = ["unshare", "--map-root-user", "--net", *command]
     full_env = {**os.environ, **(env or {})}
@@ -44,6 +51,19 @@ def run_cli(
         if env is None or proxy not in env:
             full_env.pop(proxy, None)
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=timeout)
+
+
+# A launcher of its own, so the peak is of this command's processes only: a test process's
+# RUSAGE_CHILDREN also counts every child an earlier test left (a browser, LibreOffice …).
+_MEASURE_PEAK_RSS = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[2:]); "
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
+    "open(sys.argv[1], 'w').write(str(peak)); sys.exit(code)"
+)
+
+
+def peak_rss_mb(path: Path) -> float:
+    return float(path.read_text())
 
 
 def can_unshare_network() -> bool:

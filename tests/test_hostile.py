@@ -8,7 +8,6 @@ default limits) are in test_faults.py (``make test-faults``).
 
 from __future__ import annotations
 
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import FAST, ROOT, run_cli
+from tests.helpers import FAST, ROOT, peak_rss_mb, run_cli
 from tests.hostile import (
     BIG_SIZE,
     BLANK_PAGES,
@@ -98,9 +97,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         sites = write_sites(tmp / "sites.yaml", server, CRAWLED)
         result = run_cli(
             "crawl", "--sites", str(sites), "--data-dir", str(tmp / "data"), *FAST, *settings_args(BOUNDS),
-            timeout=180,
+            timeout=180, peak_rss_to=tmp / "peak",
         )  # fmt: skip
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak = peak_rss_mb(tmp / "peak")
         db = sqlite3.connect(tmp / "data" / "nianbao.db")
         db.row_factory = sqlite3.Row
         yield Run(server, tmp / "data", db, result.returncode, result.stdout + result.stderr, peak)
@@ -112,6 +111,7 @@ def test_the_run_finishes_with_problems(run: Run) -> None:
     row = run.db.execute("SELECT status, exit_code FROM crawl_runs").fetchone()
     assert tuple(row) == ("problems", 1)
     assert run.peak_rss_mb < MEMORY_LIMIT_MB
+    print(f'peak RSS of the crawl: {run.peak_rss_mb:.0f} MB')
     # nothing partial left behind in the store's temp folder
     assert not [p for p in (run.data / "tmp").iterdir() if p.name != ".reserve"]
 

@@ -234,7 +234,11 @@ class SitePool:
         slots: int = DEFAULT_CONCURRENT_SITES,
         site_timeout: float = DEFAULT_SITE_TIMEOUT_S,
         on_idle: Callable[[], None] | None = None,
+        stops_the_run: Callable[[BaseException], bool] | None = None,
     ) -> None:
+        """``stops_the_run(exc)``: a site's crawl failed with ``exc``; True when that is a fault
+        of the machine (disk full …) that the caller has taken in hand for the whole run, so
+        the site gets no failure row of its own (the database may be what failed)."""
         if slots < 1:
             raise ValueError("the pool needs at least one slot")
         self.process = process
@@ -242,6 +246,7 @@ class SitePool:
         self.source = source
         self.slots = slots
         self.site_timeout = site_timeout
+        self.stops_the_run = stops_the_run
         self.on_idle = on_idle  # called once when everything is done (stops the reactor)
         self.active: dict[str, ActiveSite] = {}
         self.totals = RunTotals()
@@ -345,7 +350,7 @@ class SitePool:
         crawler = entry.crawler
         stats = _final_stats(crawler)
         status = stats.get("nianbao/site_status") or ("failed" if _is_failure(result) else "ok")
-        if _is_failure(result):
+        if _is_failure(result) and not (self.stops_the_run and self.stops_the_run(result.value)):
             _record_failure(crawler, entry.site, result.getErrorMessage())
         self.totals.add(stats, status)
         self._durations.append(time.monotonic() - entry.started)

@@ -29,7 +29,15 @@ from crawler.pool import (
 from crawler.render import close_shared_browser
 from crawler.sites import Site
 from crawler.spiders.annual_reports import AnnualReportsSpider
-from nianbao.outcome import RUN_END, close_run, disk_reserve, run_crawler_process, unless_stopped
+from nianbao.outcome import (
+    RUN_END,
+    close_run,
+    disk_reserve,
+    is_machine_fault,
+    machine_fault,
+    run_crawler_process,
+    unless_stopped,
+)
 from nianbao.parse import parse_archive
 
 REPLAY_HANDLER = "crawler.middlewares.cassette.WarcReplayDownloadHandler"
@@ -142,7 +150,13 @@ def _run_pool(
         deferred.addBoth(lambda _: process._stop_reactor())
 
     pool = SitePool(
-        process, AnnualReportsSpider, source, slots=slots, site_timeout=site_timeout, on_idle=stop
+        process,
+        AnnualReportsSpider,
+        source,
+        slots=slots,
+        site_timeout=site_timeout,
+        on_idle=stop,
+        stops_the_run=_machine_fault_stops_the_run,
     )
     process.pool = pool
     # Crawlers are made while the reactor runs: it must be installed before.
@@ -156,6 +170,15 @@ def _run_pool(
     run_crawler_process(process, stop_after_crawl=False)
     logging.getLogger(__name__).info("pool finished: %s", pool.totals.as_stats())
     return pool
+
+
+def _machine_fault_stops_the_run(exc: BaseException) -> bool:
+    """A site's crawl failed: a disk that is full or a database that cannot be written stops
+    the whole run (exit 3, nianbao/outcome.py); anything else is that site's failure."""
+    if not is_machine_fault(exc):
+        return False
+    machine_fault(exc)
+    return True
 
 
 class _PoolProcess(CrawlerProcess):

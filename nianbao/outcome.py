@@ -59,6 +59,8 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
         return f"cannot write: {exc.strerror}{where}"
+    if "disk is full" in str(exc).lower():  # SQLITE_FULL: the database's disk, not the database
+        return f"disk full: the database cannot grow ({exc})"
     return f"database unwritable: {exc}"
 
 

@@ -111,7 +111,6 @@ def test_the_run_finishes_with_problems(run: Run) -> None:
     row = run.db.execute("SELECT status, exit_code FROM crawl_runs").fetchone()
     assert tuple(row) == ("problems", 1)
     assert run.peak_rss_mb < MEMORY_LIMIT_MB
-    print(f'peak RSS of the crawl: {run.peak_rss_mb:.0f} MB')
     # nothing partial left behind in the store's temp folder
     assert not [p for p in (run.data / "tmp").iterdir() if p.name != ".reserve"]
 

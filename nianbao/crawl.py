@@ -50,6 +50,14 @@ class CrawlResult:
     stats: dict[str, Any]
 
 
+def project_settings(overrides: dict[str, str] | None = None) -> Settings:
+    """``crawler/settings.py`` with ``-s NAME=VALUE`` overrides on top."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(overrides or {}, priority="cmdline")
+    return settings
+
+
 def crawl_settings(
     archive: Archive,
     run_id: int,
@@ -59,8 +67,7 @@ def crawl_settings(
     overrides: dict[str, str],
     verbose: bool = False,
 ) -> Settings:
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings = project_settings()
     settings.set("NIANBAO_DATA_DIR", str(archive.data_dir), priority="cmdline")
     settings.set("NIANBAO_RUN_ID", run_id, priority="cmdline")
     settings.set("LOG_LEVEL", "INFO" if verbose else "WARNING", priority="cmdline")
@@ -74,8 +81,7 @@ def crawl_settings(
         settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
     if record:
         settings.set("NIANBAO_RECORD", record, priority="cmdline")
-    for name, value in overrides.items():
-        settings.set(name, value, priority="cmdline")
+    settings.setdict(overrides, priority="cmdline")  # last: an operator's -s wins
     return settings
 
 
@@ -93,14 +99,12 @@ def run_crawl(
     source: SiteSource | None = None,
 ) -> CrawlResult:
     mode = "replay" if replay else "record" if record else "live"
-    settings_probe = Settings()
-    settings_probe.setmodule("crawler.settings")
     overrides = overrides or {}
     run_id = archive.start_run(  # what is sent is what is recorded: an operator's USER_AGENT too
         "crawl",
         mode=mode,
         sites=[s.name for s in sites],
-        user_agent=overrides.get("USER_AGENT") or settings_probe.get("USER_AGENT"),
+        user_agent=project_settings(overrides).get("USER_AGENT"),
         contact=overrides.get("NIANBAO_CONTACT"),
     )
     settings = crawl_settings(

@@ -30,7 +30,7 @@ from crawler.redis_crawl.source import (
     sites_digest,
 )
 from crawler.sites import Site, SiteConfigError
-from nianbao.crawl import _run_pool, crawl_settings
+from nianbao.crawl import _run_pool, crawl_settings, project_settings
 from nianbao.exit_codes import ExitCode
 from nianbao.outcome import RUN_END
 
@@ -46,14 +46,6 @@ class WorkerResult:
     message: str = ""
 
 
-def redis_settings(overrides: dict[str, str]) -> Settings:
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    for name, value in overrides.items():
-        settings.set(name, value, priority="cmdline")
-    return settings
-
-
 def run_worker(
     archive: Archive,
     sites: list[Site],
@@ -65,7 +57,7 @@ def run_worker(
     concurrent_sites: int,
     site_timeout: float,
 ) -> WorkerResult:
-    probe = redis_settings(overrides)
+    probe = project_settings(overrides)
     shared = SharedCrawl(
         redis_url,
         prefix=probe.get("NIANBAO_REDIS_PREFIX"),

@@ -324,6 +324,11 @@ async def close_shared_browser() -> None:
         await browser.close()
 
 
+class OutOfTime(IgnoreRequest):
+    """Not fetched: the site's time budget ran out. The budget's own problems row says so, and
+    the frontier keeps the request for the next run."""
+
+
 # -- the download handler -------------------------------------------------------------------
 class LazyRenderingDownloadHandler(HTTP11DownloadHandler):
     """Scrapy's HTTP/1.1 handler; ``playwright`` requests go to the shared browser. Keeps
@@ -340,7 +345,7 @@ class LazyRenderingDownloadHandler(HTTP11DownloadHandler):
 
     async def download_request(self, request: Request) -> Response:
         if self._stopped:
-            raise IgnoreRequest(f"{request.url}: not fetched, the site ran out of time")
+            raise OutOfTime(f"{request.url}: not fetched, the site ran out of time")
         task = asyncio.ensure_future(self._download(request))
         self._in_flight.add(task)
         try:
@@ -349,7 +354,7 @@ class LazyRenderingDownloadHandler(HTTP11DownloadHandler):
             if not self._stopped:
                 raise
             # As an error Scrapy knows: a bare CancelledError would leave the request active.
-            raise IgnoreRequest(f"{request.url}: cancelled, the site ran out of time") from None
+            raise OutOfTime(f"{request.url}: cancelled, the site ran out of time") from None
         finally:
             self._in_flight.discard(task)
 

@@ -32,6 +32,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.antibot import redirect_loop
+from crawler.render import OutOfTime
 from crawler.runs import Recorded, record_problem
 
 logger = logging.getLogger(__name__)
@@ -101,9 +102,7 @@ class DroppedRequests:
             return None  # a link to another site: not ours to fetch
         if message.startswith("Forbidden by robots.txt"):  # Scrapy's RobotsTxtMiddleware
             self._record(request, f"excluded by robots.txt: {request.url}", note=True, stage="robots")
-        elif "the site ran out of time" in message:
-            # Cancelled by the site's time budget (crawler/render.py): the budget's own problems
-            # row says so, and the frontier keeps the request for the next run.
+        elif isinstance(exception, OutOfTime):
             self._record(request, f"not fetched: {message}", note=True)
         else:
             self._record(request, f"dropped: {message}", note=_is_robots(request))

@@ -29,8 +29,7 @@ debs:
 ## The whole pipeline, offline, over the bundled cassettes, into ./data (the crawl's summary
 ## ends with the one "Browse the result" line).
 demo: setup
-	$(BIN)/nianbao crawl --replay cassettes/demo.warc.gz --data-dir $(DATA) || [ $$? -eq 1 ]
-	$(BIN)/nianbao verify --data-dir $(DATA)
+	$(BIN)/nianbao crawl --replay cassettes/demo.warc.gz --verify --data-dir $(DATA) || [ $$? -eq 1 ]
 
 ## All tests and doctests on TEST_WORKERS cores; test-fast leaves out the slow ones (edit loop).
 ## Exit status 5 (pytest collected no tests) is a failure too, with its reason.

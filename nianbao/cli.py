@@ -113,6 +113,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     crawl.add_argument("-v", "--verbose", action="store_true", help="Scrapy's INFO log")
     crawl.add_argument("-q", "--quiet", action="store_true", help="print only problems (for cron)")
+    crawl.add_argument(
+        "--verify", action="store_true", help="re-hash every stored object before the summary (as `verify`)"
+    )
     _add_pool_flags(crawl)
     _add_redis_flag(crawl)
     crawl.set_defaults(func=cmd_crawl)
@@ -184,10 +187,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if RUN_END.fault is not None:
         console.print(f"[red]error:[/red] {one_line(RUN_END.fault)} (run {result.run_id} failed)")
         return result.exit_code
+    intact = _verify_objects(archive, quiet=args.quiet) if args.verify else True
     _print_run_summary(archive, result.run_id, quiet=args.quiet)
     if RUN_END.signum is not None:
         console.print(f"interrupted ({signal.Signals(RUN_END.signum).name}): the next run resumes")
-    return result.exit_code
+    return result.exit_code if intact or result.exit_code != EXIT_OK else EXIT_PROBLEMS
 
 
 NO_SITES_FILE = (
@@ -424,13 +428,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     archive = _existing_archive(args.data_dir)
     if archive is None:
         return EXIT_CANNOT_START
+    return EXIT_OK if _verify_objects(archive) else EXIT_PROBLEMS
+
+
+def _verify_objects(archive: Archive, *, quiet: bool = False) -> bool:
+    """Re-hash every stored object; print what is missing or changed. ``True`` when all is intact."""
     missing, changed, checked = archive.verify_objects()
     for sha in missing:
         console.print(f"[red]missing[/red] {archive.store.relpath(sha)}")
     for sha in changed:
         console.print(f"[red]changed[/red] {archive.store.relpath(sha)} (bytes no longer hash to their name)")
-    console.print(f"verified {checked} objects: {len(missing)} missing, {len(changed)} changed")
-    return EXIT_PROBLEMS if missing or changed else EXIT_OK
+    if not quiet or missing or changed:
+        console.print(f"verified {checked} objects: {len(missing)} missing, {len(changed)} changed")
+    return not (missing or changed)
 
 
 # -- output -----------------------------------------------------------------------------

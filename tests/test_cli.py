@@ -79,6 +79,24 @@ def test_verify_names_changed_and_missing_objects(demo_archive: Path, tmp_path: 
     assert f"missing {missing_path}" in result.stdout
 
 
+def test_crawl_verify_reports_a_changed_object_before_ending_with_the_browse_line(demo_copy: Path) -> None:
+    """What `make demo` runs: the crawl re-hashes the archive before its summary, so the summary
+    and the browse line stay last, and a damaged object makes the exit status say so."""
+    db = sqlite3.connect(db_path(demo_copy))
+    (changed_path,) = db.execute("SELECT path FROM files ORDER BY sha256 LIMIT 1").fetchone()
+    db.close()
+    (demo_copy / changed_path).write_bytes(b"tampered")
+    demo = ROOT / "cassettes" / "demo.warc.gz"
+    result = run_cli("crawl", "--replay", str(demo), "--verify", "--data-dir", str(demo_copy))
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 1, result.stdout
+    assert any(line.startswith(f"changed {changed_path}") for line in lines), result.stdout
+    verified = next(i for i, line in enumerate(lines) if line.startswith("verified "))
+    assert "1 changed" in lines[verified]
+    assert lines[-1].startswith("Browse the result: nianbao serve"), result.stdout
+    assert verified < len(lines) - 1
+
+
 def test_scrapy_cli_works_from_the_repository_root() -> None:
     listed = subprocess.run(
         [sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True

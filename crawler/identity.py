@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -111,6 +112,37 @@ def is_private_host(host: str | None) -> bool:
 def needs_contact(start_urls: list[str]) -> bool:
     """A crawl starting at these URLs reaches someone else's server."""
     return not all(is_private_host(urlsplit(url).hostname) for url in start_urls)
+
+
+def contact_from_environment() -> str | None:
+    """The contact of the environment or the config file, for Scrapy's settings module: ``None``
+    when there is none or it is unusable (:func:`require_operator` then says why)."""
+    try:
+        return find_contact(None, {})
+    except ContactError:
+        return None
+
+
+def require_operator(settings: Mapping[str, Any], start_urls: list[str]) -> None:
+    """Refuse a live crawl of others' servers that names no operator: the check ``nianbao crawl``
+    makes on its arguments, made again where every crawl starts, so a bare ``scrapy crawl``
+    refuses too. ``settings`` are the crawl's (``NIANBAO_CONTACT``, ``USER_AGENT``,
+    ``NIANBAO_REPLAY``).
+
+    >>> require_operator({"USER_AGENT": user_agent(None)}, ["http://127.0.0.1:8000/"])
+    >>> require_operator({"USER_AGENT": user_agent("ops@example.org")}, ["https://www.gov.cn/"])
+    >>> require_operator({"USER_AGENT": "MyLab (+https://lab.example/bot)"}, ["https://www.gov.cn/"])
+    >>> require_operator({"USER_AGENT": user_agent(None)}, ["https://www.gov.cn/"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    crawler.identity.ContactError: a live crawl needs an operator contact ...
+    """
+    if settings.get("NIANBAO_REPLAY") or not needs_contact(start_urls):
+        return
+    agent = str(settings.get("USER_AGENT") or "").replace(PROJECT_URL, "")
+    if settings.get(ENV_CONTACT) or contact_in(agent):
+        return
+    find_contact(None, {})  # an unusable environment or config file names its own reason
+    raise ContactError(MISSING)
 
 
 def contact_in(agent: str) -> str | None:

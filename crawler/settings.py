@@ -3,9 +3,7 @@
 Override any of these per run with ``nianbao crawl -s NAME=VALUE`` (or ``scrapy crawl … -s``).
 """
 
-import os
-
-from crawler.identity import user_agent
+from crawler.identity import contact_from_environment, user_agent
 from crawler.render import launch_options
 
 BOT_NAME = "nianbao"
@@ -18,7 +16,7 @@ NIANBAO_SITES_FILE = None  # None: the bundled sites.yaml
 NIANBAO_RUN_ID = None  # set by `nianbao crawl`; a bare `scrapy crawl` opens its own run
 # The operator's contact (URL or e-mail), sent in the User-Agent: crawler/identity.py.
 # `nianbao crawl` requires one for a live crawl (--contact, NIANBAO_CONTACT, config file).
-NIANBAO_CONTACT = os.environ.get("NIANBAO_CONTACT") or None
+NIANBAO_CONTACT = contact_from_environment()  # the environment, else the config file
 NIANBAO_RECORD = None  # WARC file to record every exchange into (a cassette)
 NIANBAO_REPLAY: list[str] = []  # WARC cassettes to answer every request from (no network)
 NIANBAO_FSYNC = True

@@ -253,13 +253,16 @@ def cmd_crawl_worker(args: argparse.Namespace) -> int:
     if args.replay or args.record:
         raise SiteConfigError("--redis crawls live: it cannot be combined with --replay or --record")
     sites = select_sites(load_sites(args.sites), args.site)
+    overrides = _parse_settings(args.settings)
+    start_urls = [url for site in sites for url in site.start_urls]
+    overrides.update(_identity(args, overrides, needed=needs_contact(start_urls)))
     with RunLock(args.data_dir):
         archive = open_archive(args.data_dir)
         result = run_worker(
             archive,
             sites,
             args.redis,
-            overrides=_parse_settings(args.settings),
+            overrides=overrides,
             verbose=args.verbose,
             show_progress=wanted_progress(args.quiet),
             concurrent_sites=args.concurrent_sites,

@@ -113,6 +113,38 @@ def test_a_live_crawl_of_others_servers_needs_a_contact(tmp_path: Path) -> None:
     assert not (tmp_path / "d" / "nianbao.db").exists()
 
 
+@pytest.mark.parametrize("how", ["scrapy crawl", "redis worker"])
+def test_every_way_to_start_a_live_crawl_needs_a_contact(tmp_path: Path, how: str) -> None:
+    """A bare ``scrapy crawl`` and a Redis worker refuse as ``nianbao crawl`` does: nothing fetched
+    (the host is never resolved), Redis never dialled (nothing listens on port 9)."""
+    sites, data = _sites_file(tmp_path, "http://www.gov.cn/"), tmp_path / "d"
+    no_contact = {"NIANBAO_CONFIG": "", "NIANBAO_CONTACT": ""}
+    if how == "redis worker":
+        result = run_cli(
+            "crawl", "--redis", "redis://127.0.0.1:9/0", "--sites", str(sites), "--data-dir", str(data),
+            env=no_contact,
+        )  # fmt: skip
+        assert result.returncode == 2
+    else:
+        command = [
+            sys.executable, "-m", "scrapy", "crawl", "annual_reports", "-a", "site=own",
+            "-a", f"sites_file={sites}", "-s", f"NIANBAO_DATA_DIR={data}",
+        ]  # fmt: skip
+        result = subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, env={**_environ(), **no_contact}, timeout=120
+        )
+        assert result.returncode != 0
+    assert "needs an operator contact" in result.stdout + result.stderr
+    db = data / "nianbao.db"
+    assert not db.exists() or sqlite3.connect(db).execute("SELECT count(*) FROM fetches").fetchone() == (0,)
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+
+
 def test_the_contact_may_come_from_a_config_file(tmp_path: Path, agent_server: tuple[str, list[str]]) -> None:
     url, agents = agent_server
     config = tmp_path / "config.yaml"

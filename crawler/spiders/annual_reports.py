@@ -35,6 +35,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
 from crawler.charset import decoded, has_replacement
+from crawler.identity import require_operator
 from crawler.items import ReportItem, report_item, site_name
 from crawler.links import Link, download_links, extract_links, is_attachment_url, join_url, unwrap_href
 from crawler.platforms import platform_for
@@ -80,6 +81,7 @@ class AnnualReportsSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         sites_file = getattr(spider, "sites_file", None) or crawler.settings.get("NIANBAO_SITES_FILE")
         spider.site = spider._resolve_site(sites_file)  # -a sites_file=FILE or -s NIANBAO_SITES_FILE
+        require_operator(crawler.settings, spider.site.start_urls)  # a bare `scrapy crawl` too
         spider.allowed_domains = list(spider.site.allowed_domains)
         spider.budget = crawler.settings.getint("NIANBAO_DISCOVERY_BUDGET", DISCOVERY_BUDGET)
         crawler.signals.connect(spider._release_weak, signal=signals.spider_idle)

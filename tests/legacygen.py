@@ -129,6 +129,12 @@ UNKNOWN: dict[str, list[str]] = {
     "meetings.conferences": ["信息公开保密审查数", "社会评议次数"],
 }
 
+# Sections some provinces added that no key means (咨询, 查阅, 查询), with rows that reuse the
+# application channels' words: 网上咨询数 is not an online application.
+UNKNOWN_SECTIONS = ["咨询情况", "政府信息查阅情况", "政府信息查询情况", "公众咨询和查阅情况"]
+UNKNOWN_SECTION_ROWS = ["网上咨询数", "电话咨询数", "现场咨询数", "网上查询人次", "其他形式咨询数",
+                        "现场查阅人次", "其他方式查询数", "信函咨询数"]  # fmt: skip
+
 CASE_SECTIONS = {"review", "litigation", "complaints", "appeals"}
 NUMBERING = {
     "cn": lambda i: "一二三四五六七八九十"[i % 10] + "、",
@@ -270,6 +276,8 @@ def generate(seed: int) -> Variant:
             extra = rnd.choice(UNKNOWN[key])
             rows.append(Row(extra, None, rnd.choice(["件", "次", "条", "人次"])))
     _shuffle_siblings(rnd, rows)
+    if rnd.random() < 0.3:
+        _add_unknown_section(rnd, rows, styles[0])
     cumulative = rnd.random() < 0.45
     _fill_values(rnd, rows, cumulative)
     year_header = rnd.choice(YEAR_HEADERS)
@@ -284,6 +292,18 @@ def generate(seed: int) -> Variant:
         cum_header=rnd.choice(CUM_HEADERS),
         heading_span=rnd.random() < 0.5,
     )
+
+
+def _add_unknown_section(rnd: random.Random, rows: list[Row], style: str) -> None:
+    """A section no key means, right after the application channels (where their words would
+    be read as channels if the section were missed) or else at the end."""
+    at = max(
+        (i + 1 for i, r in enumerate(rows) if (r.key or "").startswith("legacy.requests.received")), default=0
+    )
+    at = at or len(rows)
+    heading = NUMBERING[style](rnd.randrange(3, 9)) + rnd.choice(UNKNOWN_SECTIONS)
+    extra = [Row(label, None, "人次") for label in rnd.sample(UNKNOWN_SECTION_ROWS, rnd.randint(2, 4))]
+    rows[at:at] = [Row(heading, "", None), *extra]
 
 
 def _shuffle_siblings(rnd: random.Random, rows: list[Row]) -> None:

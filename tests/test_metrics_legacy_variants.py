@@ -18,6 +18,7 @@ from parsers.metrics import extract
 from parsers.metrics.tables import table_from_grid
 from tests.legacygen import (
     NUMBERING,
+    UNKNOWN_SECTION_ROWS,
     Score,
     Variant,
     generate,
@@ -87,6 +88,7 @@ def test_the_generator_is_deterministic_and_draws_every_kind_of_variant() -> Non
     assert any(any(r.key is None for r in v.rows) for v in variants)  # added rows
     assert any(len([r for r in v.rows if r.key]) < 60 for v in variants)  # dropped rows
     assert any(any("否决公开" in r.label for r in v.rows) for v in variants)  # reworded rows
+    assert any(any(r.label in UNKNOWN_SECTION_ROWS for r in v.rows) for v in variants)  # unknown sections
     labels = [r.label for v in variants for r in v.rows]
     for style in ("cn", "paren_cn", "arabic", "paren_arabic"):
         assert any(label.startswith(NUMBERING[style](0)) for label in labels), style

@@ -39,6 +39,7 @@ _UNIT_WORDS = re.compile(r"^(条|件|次|篇|个|人|人次|万元|元|份|项|�
 _CASES = ("review", "litigation", "complaints", "appeals")
 _CASE_WORDS = {"review": r"复议", "litigation": r"诉讼|起诉", "complaints": r"举报|投诉", "appeals": r"申诉"}
 _CASE_RESULTS = [(r"维持", "upheld"), (r"纠错|纠正", "corrected"), (r"其他|其它", "other")]
+_CONSULTATION = re.compile(r"咨询")  # consultations: counted by some provinces, never an application
 _CHANNELS = {"当面": r"当面|现场申请", "传真": r"传真", "信函": r"信函|来信|邮寄"}
 
 Rule = tuple[str, str | None]  # (regex on the core label, key without "legacy." or None)
@@ -326,7 +327,13 @@ class _Reader:
         if anchor and anchor[0] is None:
             self._enter(anchor[1])
             return True
-        return s.endswith("情况")
+        if s.endswith("情况"):
+            # A section no rule knows (三、咨询情况): its rows are not the previous section's,
+            # so 网上咨询数 is never read as an online application.
+            if not (anchor or any(re.search(p, s) for p, _ in DISTINCT)):
+                self._enter(None)
+            return True
+        return False
 
     def _enter(self, section: str | None) -> None:
         if section != self.context:
@@ -335,7 +342,7 @@ class _Reader:
 
     def _match(self, s: str) -> str | None:
         """The key (without ``legacy.``) that core label ``s`` means, or None; moves the context."""
-        if _names_two_things(s):
+        if _names_two_things(s) or _CONSULTATION.search(s):
             return None
         case = self._case_row(s)
         if case is not False:

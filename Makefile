@@ -8,7 +8,7 @@ DATA ?= data
 DEBS := $(shell grep -v '^\s*\#' debian-packages.txt)
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup debs demo test test-fast test-faults lint cassettes fixtures bench bench-redis clean metrics-docs fuzz-discovery
+.PHONY: setup debs demo test test-fast test-faults lint cassettes fixtures bench bench-redis clean metrics-docs fuzz-discovery fuzz-hostile
 
 setup: $(VENV)/.installed debs
 
@@ -78,6 +78,10 @@ N ?= 500
 START ?= 1000
 fuzz-discovery: setup
 	$(BIN)/python -m tests.mockportal.generator fuzz --n $(N) --start $(START) $(if $(SEED),--seed $(SEED),)
+
+## N generated hostile portals (tests/hostilegen.py) in one crawl; a failure names its seed.
+fuzz-hostile: setup
+	NIANBAO_HOSTILE_SEEDS=$(N) $(BIN)/python -m pytest -q tests/test_hostile_generated.py
 
 ## Regenerate the seed fixtures (DOCX, DOC, PDF, XLS, HTML) with LibreOffice.
 fixtures: setup

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import io
 import threading
 import time
@@ -53,6 +54,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "text/html; charset=utf-8"
     delay: float = 0.0
+    vanish: bool = False  # close the connection without answering
+    declared_length: int | None = None  # a Content-Length the body does not reach (then close)
 
 
 def page(title: str, body: str) -> Answer:
@@ -375,13 +378,14 @@ ROBOTS = "User-agent: *\n" + "".join(f"Disallow: /{case}/private/\n" for case in
 def _with_query(func: Callable) -> Callable[[str, dict[str, list[str]], int], Answer | None]:
     """Cases written without the query get it dropped."""
     try:
-        return func if func.__code__.co_argcount == 3 else (lambda p, q, h: func(p, h))
-    except AttributeError:
+        takes_query = len(inspect.signature(func).parameters) == 3  # bound methods too
+    except (TypeError, ValueError):
         return func
+    return func if takes_query else (lambda p, q, h: func(p, h))
 
 
 class HostileServer:
-    def __init__(self, cases: dict[str, Callable] | None = None) -> None:
+    def __init__(self, cases: dict[str, Callable] | None = None, address: str = "127.0.0.1") -> None:
         self.cases = {name: _with_query(f) for name, f in (cases or CASES).items()}
         self.requests: list[tuple[str, str, float]] = []  # (case, path, monotonic time)
         self.hits: dict[str, int] = {}
@@ -397,7 +401,8 @@ class HostileServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = address
+        self.httpd = ThreadingHTTPServer((address, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -406,7 +411,7 @@ class HostileServer:
         return self.httpd.server_address[1]
 
     def url(self, case: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{case}/"
+        return f"http://{self.address}:{self.port}/{case}/"
 
     def requests_for(self, case: str) -> list[tuple[str, float]]:
         with self.lock:
@@ -432,13 +437,19 @@ class HostileServer:
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+        if answer.vanish:
+            handler.close_connection = True
+            return
         try:
             handler.send_response(answer.status)
             handler.send_header("Content-Type", answer.content_type)
             for name, value in answer.headers.items():
                 handler.send_header(name, value)
             if isinstance(answer.body, bytes):
-                handler.send_header("Content-Length", str(len(answer.body)))
+                handler.send_header("Content-Length", str(answer.declared_length or len(answer.body)))
+                if answer.declared_length:
+                    handler.send_header("Connection", "close")
+                    handler.close_connection = True
                 handler.end_headers()
                 handler.wfile.write(answer.body)
                 return

@@ -16,7 +16,15 @@ from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Headers, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThreadPool
@@ -177,12 +185,45 @@ def _writers(reactor: Any) -> ThreadPool:
     return _WRITERS[0]
 
 
+# What a failed download means, in words, before Scrapy's exception (kept for the record).
+_REASONS: list[tuple[type[Exception], str]] = [
+    (ResponseDataLossError, "body cut short: the connection closed before the announced length arrived"),
+    (DownloadTimeoutError, "no answer in time"),
+    (DownloadConnectionRefusedError, "connection refused"),
+    (CannotResolveHostError, "host name not found"),
+]
+# Twisted's words for a connection that ended before any answer, inside DownloadFailedError.
+_NO_ANSWER = ("ResponseNeverReceived", "ConnectionDone", "ConnectionLost")
+
+
 def _failure_message(request: Request, exception: Exception, crawler: Crawler) -> str:
+    """``reason: URL (Exception: detail)``, the reason in a person's words where it is known.
+
+    >>> from scrapy.utils.test import get_crawler
+    >>> req, crawler = Request("http://a.test/f.pdf"), get_crawler()
+    >>> print(_failure_message(req, ResponseDataLossError(), crawler))
+    body cut short: the connection closed before the announced length arrived: http://a.test/f.pdf
+    (ResponseDataLossError)
+    >>> gone = DownloadFailedError("[<Failure ConnectionDone: Connection was closed cleanly.>]")
+    >>> print(_failure_message(req, gone, crawler))
+    the server closed the connection without answering: http://a.test/f.pdf
+    (DownloadFailedError: ConnectionDone)
+    >>> _failure_message(req, ValueError("odd"), crawler)
+    'ValueError: odd'
+    """
     if isinstance(exception, DownloadCancelledError) and not str(exception):
         # A body past DOWNLOAD_MAXSIZE is cancelled without a word; say so.
         maxsize = request.meta.get("download_maxsize") or crawler.settings.getint("DOWNLOAD_MAXSIZE")
         return f"download cut off: {request.url} sent more than DOWNLOAD_MAXSIZE ({maxsize} bytes)"
-    return f"{type(exception).__name__}: {exception}".rstrip(": ")
+    name, detail = type(exception).__name__, str(exception)
+    reason = next((words for kind, words in _REASONS if isinstance(exception, kind)), None)
+    if isinstance(exception, DownloadFailedError):
+        cause = next((word for word in _NO_ANSWER if word in detail), None)
+        if cause is not None:
+            reason, detail = "the server closed the connection without answering", cause
+    if reason is None:
+        return f"{name}: {detail}".rstrip(": ")
+    return f"{reason}: {request.url} ({name}{': ' + detail if detail else ''})"
 
 
 def _is_robots(request: Request) -> bool:

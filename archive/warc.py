@@ -32,6 +32,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
@@ -512,7 +514,7 @@ def read_warc(
         # warcio would read any text as (ARC) records; ARC files are not supported either.
         on_error(WarcReadError(path, 0, f"not a WARC file (it starts with {head[:16]!r})"))
         return 0
-    reader = _Reader(path, handle, on_error)
+    reader = _Reader(path, handle, on_error, gz=gz)
     with path.open("rb") as stream:
         start: int | None = 0
         reported = False  # one error per unreadable stretch, not one per resync attempt
@@ -540,8 +542,10 @@ class _Reader:
         path: Path,
         handle: Callable[[int, ArcWarcRecord], None],
         on_error: Callable[[WarcReadError], None],
+        *,
+        gz: bool,
     ) -> None:
-        self.path, self.handle, self.on_error = path, handle, on_error
+        self.path, self.handle, self.on_error, self.gz = path, handle, on_error, gz
         self.records = 0
         self.bad_record_at: int | None = None  # offset of the last record found broken
 
@@ -556,6 +560,7 @@ class _Reader:
                 self.records += 1
                 read += 1
                 try:
+                    _check_header(record)
                     self.handle(offset, record)
                 except Exception as exc:  # one bad record must not stop the reading
                     uri = record.rec_headers.get_header("WARC-Target-URI")
@@ -563,11 +568,36 @@ class _Reader:
                     self.bad_record_at = offset
             return iterator.offset, None, read
         except Exception as exc:
-            return max(offset, iterator.offset), _describe(exc), read
+            where = max(offset, iterator.offset)
+            if self.gz and isinstance(exc, ArchiveLoadFailed):
+                # warcio read the damaged member's bytes as text: that "first line" says nothing.
+                return where, "a damaged gzip member, no WARC record could be read from it", read
+            return where, _describe(exc), read
 
 
-def _describe(exc: Exception) -> str:
-    text = str(exc).strip()
+# Every WARC record has them (WARC 1.0, §5): one missing means the header was cut short.
+_REQUIRED_HEADERS = ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length")
+
+
+def _check_header(record: ArcWarcRecord) -> None:
+    if not record.format.startswith("warc"):
+        return
+    missing = [name for name in _REQUIRED_HEADERS if record.rec_headers.get_header(name) is None]
+    if missing:
+        raise TruncatedRecord(f"an incomplete record header (no {', '.join(missing)}): a truncated record?")
+
+
+def _describe(exc: Exception, limit: int = 160) -> str:
+    """One readable line: control bytes (a damaged gzip member read as text) as escapes, and
+    not more than ``limit`` characters.
+
+    >>> print(_describe(ValueError("first line: " + chr(31) + chr(139) + "页" + "z" * 200), limit=30))
+    ValueError: first line: \\x1f\\x8b页zzzzzzzzz…
+    """
+    text = re.sub(r"[\r\n\t ]+", " ", str(exc)).strip()
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else "?" for c in text)
+    if len(text) > limit:
+        text = text[:limit] + "…"
     return text if isinstance(exc, TruncatedRecord) else f"{type(exc).__name__}: {text}".rstrip(": ")
 
 

@@ -27,7 +27,14 @@ from scrapy.responsetypes import responsetypes
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
-from archive.warc import WarcReadError, concurrent_to, header_bytes, read_warc, write_exchange
+from archive.warc import (
+    WarcReadError,
+    body_chunks,
+    concurrent_to,
+    header_bytes,
+    read_warc,
+    write_exchange,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,14 +128,14 @@ class Cassette:
                 recorded = RecordedResponse(
                     status=int(record.http_headers.get_statuscode()),
                     headers=[(header_bytes(k), header_bytes(v)) for k, v in record.http_headers.headers],
-                    body=record.raw_stream.read(),  # as sent: still gzip if it was
+                    body=_whole_body(record),  # as sent: still gzip if it was
                 )
                 by_id[record.rec_headers.get_header("WARC-Record-ID")] = recorded
                 # Without a request record (other crawlers' WARCs) it answers a GET.
                 self.responses.setdefault(request_key("GET", url), recorded)
             elif record.rec_type == "request" and record.http_headers:
                 method = record.http_headers.protocol.split(" ")[0]
-                body = record.raw_stream.read()
+                body = _whole_body(record)
                 for target in concurrent_to(record)[:1]:
                     requests.append((request_key(method, url, body), target))
 
@@ -185,6 +192,11 @@ def _cassette(paths: tuple[str, ...]) -> Cassette:
     if paths not in _CASSETTES:
         _CASSETTES[paths] = Cassette(list(paths))
     return _CASSETTES[paths]
+
+
+def _whole_body(record: ArcWarcRecord) -> bytes:
+    """The record's body as recorded (no coding taken off); raises if it was cut short."""
+    return b"".join(body_chunks(record, set()))
 
 
 def _header_pairs(headers: Headers) -> list[tuple[str, str]]:

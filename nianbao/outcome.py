@@ -240,4 +240,3 @@ def close_run(archive: Any, run_id: int, stats: dict[str, Any], end: RunEnd = RU
             raise
         end.fault = end.fault or exc
         return ExitCode.FAILED
-

@@ -1,8 +1,11 @@
 """The archive: a data directory holding the object store and the database.
 
 ``DIR/nianbao.db`` is the SQLite database, ``DIR/objects/`` the content-addressed bodies.
-This class is the only writer of the archive tables (runs, sites, files, fetches,
-problems); parsers read it and write only derived tables.
+This class is the only writer of the archive tables (``crawl_runs``, ``sites``,
+``site_runs``, ``files``, ``fetches``, ``problems``, ``scrapy_stats``): the crawl, WARC import,
+``merge`` and the Redis workers write them through its methods. One exception, by design:
+the parse stage (``archive/derived.py``) corrects ``files.media_type`` to what it sniffed
+from the bytes. Parsers read the archive tables and write the derived tables.
 
 >>> import tempfile
 >>> a = Archive(tempfile.mkdtemp())
@@ -13,13 +16,20 @@ problems); parsers read it and write only derived tables.
 >>> fid = a.record_fetch(run_id=run, url="http://x.test/", status=200, sha256=sha)
 >>> a.db["fetches"].get(fid)["sha256"] == sha
 True
+>>> sha2, new, size = a.store_stream([b"<html>", b"hi</html>"])
+>>> (sha2 == sha, new, size)
+(True, False, 15)
+>>> a.add_site_if_new("demo", agency="某市人民政府"), a.add_site_if_new("demo", agency="another")
+(True, False)
+>>> a.db["sites"].get("demo")["agency"]
+'某市人民政府'
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +49,7 @@ def db_path(data_dir: str | os.PathLike[str]) -> Path:
     'data/nianbao.db'
     """
     return Path(data_dir) / DB_NAME
+
 
 # Problems rows that are notes, not failures (a robots.txt exclusion, a redirect to a URL
 # already fetched, an XML entity declaration left unexpanded): they never make a run's exit
@@ -93,6 +104,24 @@ class Archive:
         )
         return int(table.last_pk)
 
+    def update_run(self, run_id: int, **fields: Any) -> None:
+        """Change columns of a run (lists and dicts are stored as JSON)."""
+        self.db["crawl_runs"].update(run_id, {k: _jsonable(v) for k, v in fields.items()})
+
+    def add_run_row(self, row: dict[str, Any]) -> None:
+        """A run row as another archive has it (``merge``): the same id, every column."""
+        self.db["crawl_runs"].insert(row)
+
+    def close_dead_runs(self) -> int:
+        """Runs still ``running`` when a new one holds the lock were killed (``kill -9``, power
+        loss): closed as ``interrupted``; returns how many."""
+        rows = self.db.execute(
+            "UPDATE crawl_runs SET status = 'interrupted', "
+            "stats = json_set(coalesce(stats, '{}'), '$.killed', json('true')) WHERE status = 'running'"
+        ).rowcount
+        self.db.conn.commit()
+        return rows
+
     def finish_run(self, run_id: int, *, exit_code: int, stats: dict[str, Any]) -> None:
         from nianbao.exit_codes import RUN_STATUS
 
@@ -112,14 +141,48 @@ class Archive:
         row = {"name": name, **{k: _jsonable(v) for k, v in fields.items()}}
         self.db["sites"].upsert(row, pk="name")
 
+    def add_site_if_new(self, name: str, **fields: Any) -> bool:
+        """Add a site unless the archive knows it already (its own description wins)."""
+        if self.db["sites"].count_where("name = ?", [name]):
+            return False
+        self.upsert_site(name, **fields)
+        return True
+
     def record_site_run(self, run_id: int, site: str, **counts: Any) -> None:
         self.db["site_runs"].upsert({"run_id": run_id, "site": site, **counts}, pk=("run_id", "site"))
+
+    def record_scrapy_stats(self, run_id: int, site: str | None, stats: dict[str, Any]) -> None:
+        """Scrapy's own stats of a site's crawl in a run (the last ones win)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO scrapy_stats (run_id, site, stats) VALUES (?, ?, ?)",
+            [run_id, site, json.dumps(stats, default=str, sort_keys=True)],
+        )
 
     # -- bodies and fetches -----------------------------------------------------------
     def store_body(self, body: bytes, *, media_type: str | None = None) -> tuple[str, bool]:
         """Keep ``body``; returns (sha256, whether it is new to the archive)."""
         sha256 = self.store.put(body)
         return sha256, self.add_file(sha256, size=len(body), media_type=media_type)
+
+    def store_stream(
+        self, chunks: Iterable[bytes], *, media_type: str | None = None
+    ) -> tuple[str, bool, int]:
+        """Keep a streamed body (a WARC record may hold a large PDF); returns (sha256, whether
+        it is new to the archive, size). A stream that fails midway (a truncated record) raises
+        before the object is installed, so no partial body ever gets a name."""
+        size = 0
+
+        def counted() -> Iterator[bytes]:
+            nonlocal size
+            for chunk in chunks:
+                size += len(chunk)
+                yield chunk
+
+        sha256 = self.store.put_chunks(counted())
+        return sha256, self.add_file(sha256, size=size, media_type=media_type), size
+
+    def has_file(self, sha256: str) -> bool:
+        return bool(self.db["files"].count_where("sha256 = ?", [sha256]))
 
     def add_file(self, sha256: str, *, size: int, media_type: str | None = None) -> bool:
         """Record an object already in the store; False when the archive knew it already."""
@@ -154,6 +217,17 @@ class Archive:
             sql = self._insert_sql[key] = f"{verb} INTO [{table}] ({columns}) VALUES ({marks})"
         cursor = self.db.conn.execute(sql, tuple(row.values()))
         return cursor.lastrowid if cursor.rowcount else None
+
+    def merge_rows(self, schema: str, table: str) -> int:
+        """Copy the rows of ``table`` in the attached database ``schema`` (another archive's)
+        that this one lacks, ids and all (a row whose key is here already is left alone);
+        returns how many were added."""
+        names = [row[1] for row in self.db.execute(f"PRAGMA [{schema}].table_info([{table}])")]
+        columns = ", ".join(f"[{name}]" for name in names)
+        cursor = self.db.execute(
+            f"INSERT OR IGNORE INTO main.[{table}] ({columns}) SELECT {columns} FROM [{schema}].[{table}]"
+        )
+        return cursor.rowcount
 
     def last_good_fetch(self, url: str) -> dict[str, Any] | None:
         """The latest fetch of ``url`` that brought (or confirmed) a body."""

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import pwd
 import shutil
 import signal
 import socket
@@ -33,7 +31,7 @@ from typing import Any
 import yaml
 
 from bench.portal import PortalPlan, build_portal
-from bench.server import _REPO, NGINX, free_port
+from bench.server import _REPO, free_port, start_nginx
 
 SCRIPTED_EVERY = 10
 _PER_OCTET = 200
@@ -97,34 +95,15 @@ def sites_file(path: Path, portals: list[SmallPortal], port: int) -> Path:
 
 
 # -- serving: one nginx listening on every portal's address --------------------------------------
-_NGINX_CONF = """\
-{user}
-worker_processes 2;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-daemon off;
-events {{ worker_connections 4096; }}
-http {{
-    include /etc/nginx/mime.types;
+_NGINX_HTTP = """\
     types {{ application/json json; }}
-    default_type application/octet-stream;
-    charset utf-8;
     access_log off;
-    sendfile on;
-    keepalive_timeout 60s;
-    client_body_temp_path {prefix}/tmp;
-    proxy_temp_path {prefix}/tmp;
-    fastcgi_temp_path {prefix}/tmp;
-    uwsgi_temp_path {prefix}/tmp;
-    scgi_temp_path {prefix}/tmp;
     server {{
 {listen}
         root {root}/$server_addr;
         index index.html;
         server_tokens off;
-    }}
-}}
-"""
+    }}"""
 
 
 class AddressesServer:
@@ -138,16 +117,9 @@ class AddressesServer:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> AddressesServer:
-        (self.prefix / "tmp").mkdir()
-        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
         listen = "\n".join(f"        listen {a}:{self.port};" for a in self.addresses)
-        conf = _NGINX_CONF.format(user=user, prefix=self.prefix, listen=listen, root=self.root)
-        (self.prefix / "nginx.conf").write_text(conf)
-        self._proc = subprocess.Popen(
-            [NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        http = _NGINX_HTTP.format(listen=listen, root=self.root)
+        self._proc = start_nginx(self.prefix, http, connections=4096)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -31,6 +31,8 @@ from pathlib import Path
 
 NGINX = "/usr/sbin/nginx"
 _REPO = Path(__file__).resolve().parents[1]
+# nginx in the foreground of its own prefix directory: config, pid, logs and every temp dir
+# there, never the system service's. {http} is what the http block adds (logs, servers).
 _NGINX_CONF = """\
 {user}
 worker_processes {workers};
@@ -38,31 +40,49 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 daemon off;
 master_process on;
-events {{ worker_connections 1024; }}
+events {{ worker_connections {connections}; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     charset utf-8;
-    log_format bench '$request_uri $status $bytes_sent';
-    access_log {prefix}/access.log bench;
     sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
     keepalive_timeout 60s;
-    open_file_cache max=100000 inactive=60s;
     client_body_temp_path {prefix}/tmp;
     proxy_temp_path {prefix}/tmp;
     fastcgi_temp_path {prefix}/tmp;
     uwsgi_temp_path {prefix}/tmp;
     scgi_temp_path {prefix}/tmp;
+{http}
+}}
+"""
+_STATIC_HTTP = """\
+    log_format bench '$request_uri $status $bytes_sent';
+    access_log {prefix}/access.log bench;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    open_file_cache max=100000 inactive=60s;
     server {{
         listen 127.0.0.1:{port};
         root {root};
         index index.html;
         server_tokens off;
-    }}
-}}
-"""
+    }}"""
+
+
+def start_nginx(
+    prefix: Path, http: str, *, workers: int = 2, connections: int = 1024
+) -> subprocess.Popen[bytes]:
+    """Start nginx in ``prefix`` (a private temp dir) with ``http`` added to its http block."""
+    (prefix / "tmp").mkdir(exist_ok=True)
+    # As root, nginx's workers would drop to "nobody", who cannot read a private temp dir.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    conf = _NGINX_CONF.format(user=user, workers=workers, connections=connections, prefix=prefix, http=http)
+    (prefix / "nginx.conf").write_text(conf)
+    return subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 @dataclass
@@ -123,18 +143,8 @@ class StaticServer:
         self._wait_ready()
 
     def _start_nginx(self) -> None:
-        (self.prefix / "tmp").mkdir()
-        # As root, nginx's workers would drop to "nobody", who cannot read a private temp dir.
-        user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-        conf = _NGINX_CONF.format(
-            user=user, workers=self.workers, prefix=self.prefix, port=self.port, root=self.root
-        )
-        (self.prefix / "nginx.conf").write_text(conf)
-        self._proc = subprocess.Popen(
-            [NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        http = _STATIC_HTTP.format(prefix=self.prefix, port=self.port, root=self.root)
+        self._proc = start_nginx(self.prefix, http, workers=self.workers)
 
     def _start_python(self) -> None:
         sock = _reuseport_socket(self.port)  # bound before the workers start: no race

@@ -4,7 +4,6 @@ site's spider closes (``nianbao crawl`` and a bare ``scrapy crawl`` alike)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from scrapy import signals
@@ -26,7 +25,4 @@ class KeepScrapyStats:
     def spider_closed(self, spider: Any, reason: str) -> None:
         ctx = run_context(self.crawler)
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
-        ctx.archive.db.execute(
-            "INSERT OR REPLACE INTO scrapy_stats (run_id, site, stats) VALUES (?, ?, ?)",
-            [ctx.run_id, crawl_site(self.crawler), json.dumps(stats, default=str, sort_keys=True)],
-        )
+        ctx.archive.record_scrapy_stats(ctx.run_id, crawl_site(self.crawler), stats)

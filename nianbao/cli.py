@@ -39,7 +39,6 @@ from nianbao.health import health_json
 from nianbao.outcome import (
     RUN_END,
     Interrupted,
-    close_dead_runs,
     close_run,
     is_machine_fault,
     one_line,
@@ -172,7 +171,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     overrides.update(_identity(args, overrides, needed=needs_contact(start_urls)))
     with RunLock(args.data_dir):
         archive = open_archive(args.data_dir)
-        close_dead_runs(archive)
+        archive.close_dead_runs()  # killed runs: their frontiers resume in this one
         result = run_crawl(
             archive,
             sites,
@@ -327,7 +326,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     if archive is None:
         return EXIT_CANNOT_START
     with RunLock(args.data_dir):
-        close_dead_runs(archive)
+        archive.close_dead_runs()  # killed runs: their frontiers resume in this one
         run_id = archive.start_run("reparse", sites=args.site)
         try:
             progress = parse_progress(console) if wanted_progress(args.quiet) else nullcontext()

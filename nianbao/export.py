@@ -17,6 +17,7 @@ User-Agent of the run, Referer), then a ``metadata`` record (``application/json`
 the original URL, redirects, run, role, referer, link text, filename, fetch time, status and
 headers exactly as archived, so ``nianbao import-warc`` restores the fetch rows as they were.
 A ``warcinfo`` record comes first and a ``metadata`` record describing the sites second.
+The records are written by :class:`archive.warc.FetchWriter` (the one home of WARC).
 
 The stored body is the decoded entity (Scrapy took off the gzip/deflate/br it could, and
 any chunking), so the record's ``Transfer-Encoding`` goes, ``Content-Length`` is the stored
@@ -26,9 +27,7 @@ size, and ``Content-Encoding`` stays only where it names an encoding still on th
 from __future__ import annotations
 
 import argparse
-import base64
 import csv
-import hashlib
 import io
 import json
 import os
@@ -36,29 +35,14 @@ import secrets
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http import HTTPStatus
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
-
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date
-from warcio.warcwriter import WARCWriter
 
 from archive import Archive, db_path, open_archive
+from archive.warc import METADATA_VERSION, SITES_URI, FetchWriter, WarcSummary, clean
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
 from nianbao.waczfile import WaczError, write_wacz
 from nianbao.waczfile import pages as wacz_pages
-
-# The metadata records' JSON says what it is: {"nianbao": METADATA_VERSION, "kind": …}.
-METADATA_VERSION = 1
-METADATA_TYPE = "application/json"
-SITES_URI = "urn:nianbao:sites"
-# Not the fetched URL itself: replay tools (pywb) index JSON metadata records like responses and
-# would serve our provenance instead of the page (browsertrix's urn:pageinfo: does the same).
-FETCH_URI_PREFIX = "urn:nianbao:fetch:"
 
 # -- tables ------------------------------------------------------------------------------------
 _REPORT_COLUMNS = (
@@ -300,25 +284,6 @@ def atomic_binary_file(path: Path) -> Iterator[IO[bytes]]:
 
 
 # -- WARC ----------------------------------------------------------------------------------------
-class Utf8Headers(StatusAndHeaders):
-    """HTTP headers written as UTF-8 text, byte for byte (warcio would %-encode non-ASCII).
-
-    The archive keeps header values decoded as UTF-8, so UTF-8 gives the bytes received
-    (and a value that was not UTF-8 keeps its U+FFFD marks rather than turning into '?').
-    """
-
-    def compute_headers_buffer(self, header_filter=None) -> None:  # type: ignore[no-untyped-def]
-        self.headers_buff = self.to_str(header_filter).encode("utf-8") + b"\r\n"
-
-
-@dataclass
-class WarcSummary:
-    fetches: int = 0
-    requests: int = 0
-    bytes: int = 0
-    missing: list[str] = field(default_factory=list)  # fetches whose stored object is gone
-
-
 def cmd_export_warc(args: argparse.Namespace) -> int:
     archive = _existing_archive(args.data_dir)
     if archive is None:
@@ -349,20 +314,18 @@ def export_warc(
     on_progress: Callable[[int], None] | None = None,
 ) -> WarcSummary:
     """Write the selected fetches (all by default) to ``out`` (gzipped when it ends in .gz)."""
-    summary = WarcSummary()
     where, params = _fetch_filter(runs, sites)
     run_rows = {row["id"]: row for row in archive.db["crawl_runs"].rows}
     user_agents = {run_id: row["user_agent"] for run_id, row in run_rows.items()}
     with atomic_binary_file(out) as raw:
-        writer = WARCWriter(raw, gzip=out.suffix == ".gz", warc_version="1.0")
-        writer.write_record(writer.create_warcinfo_record(out.name, _warcinfo(archive, where, params)))
-        writer.write_record(_sites_record(writer, archive, sites))
-        captures: dict[str, Capture] = {}  # sha256 → its latest full capture written so far
+        writer = FetchWriter(archive, raw, gzip=out.suffix == ".gz")
+        writer.warcinfo(out.name, _warcinfo(archive, where, params))
+        writer.metadata(SITES_URI, _sites(archive, sites))
         for fetch in archive.db.query(f"SELECT * FROM fetches {where} ORDER BY id", params):
-            _write_fetch(writer, archive, fetch, user_agents.get(fetch["run_id"]), summary, captures)
+            writer.fetch(fetch, user_agents.get(fetch["run_id"]))
             if on_progress is not None:
-                on_progress(summary.fetches)
-    return summary
+                on_progress(writer.summary.fetches)
+    return writer.summary
 
 
 def export_wacz(
@@ -399,9 +362,9 @@ def _warcinfo(archive: Archive, where: str, params: list[Any]) -> dict[str, str]
     contacts = sorted({r["contact"] for r in runs if r["contact"]})
     agents = list(dict.fromkeys(r["user_agent"] for r in runs if r["user_agent"]))
     if contacts:
-        info["operator"] = _clean(", ".join(contacts))
+        info["operator"] = clean(", ".join(contacts))
     if agents:
-        info["http-header-user-agent"] = _clean(" | ".join(agents))
+        info["http-header-user-agent"] = clean(" | ".join(agents))
     return info
 
 
@@ -416,263 +379,12 @@ def _fetch_filter(runs: list[int] | None, sites: list[str] | None) -> tuple[str,
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def _sites_record(writer: WARCWriter, archive: Archive, only: list[str] | None) -> Any:
+def _sites(archive: Archive, only: list[str] | None) -> dict[str, Any]:
+    """The sites record's body: each site's agency, region and start URLs."""
     rows = [
         {k: row[k] for k in ("name", "agency", "region")}
         | {"start_urls": json.loads(row["start_urls"] or "[]")}
         for row in archive.db["sites"].rows
         if not only or row["name"] in only
     ]
-    body = {"nianbao": METADATA_VERSION, "kind": "sites", "sites": rows}
-    return _json_record(writer, SITES_URI, body)
-
-
-def _json_record(writer: WARCWriter, uri: str, body: dict[str, Any], **warc_headers: str) -> Any:
-    data = json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
-    return writer.create_warc_record(
-        uri,
-        "metadata",
-        payload=io.BytesIO(data),
-        length=len(data),
-        warc_content_type=METADATA_TYPE,
-        warc_headers_dict=warc_headers,
-    )
-
-
-@dataclass(frozen=True)
-class Capture:
-    """A full response record written for some bytes: what a revisit refers to."""
-
-    record_id: str
-    uri: str
-    date: str
-    payload_digest: str
-    headers: dict[str, str]
-
-
-def _write_fetch(
-    writer: WARCWriter,
-    archive: Archive,
-    fetch: dict[str, Any],
-    user_agent: str | None,
-    summary: WarcSummary,
-    captures: dict[str, Capture],
-) -> None:
-    target = fetch["final_url"] or fetch["url"]
-    date = warc_date(fetch["fetched_at"])
-    if fetch["status"] == 304 and fetch["sha256"]:
-        response = _revisit(writer, archive, fetch, target, date, captures.get(fetch["sha256"]))
-        writer.write_record(response)
-    else:
-        with _stored_body(archive, fetch, summary) as (body, size):
-            response = writer.create_warc_record(
-                target,
-                "response",
-                payload=body,
-                length=size,
-                http_headers=_response_headers(fetch, size),
-                warc_headers_dict={"WARC-Date": date},
-            )
-            writer.write_record(response)
-        summary.bytes += size
-        digest = response.rec_headers.get_header("WARC-Payload-Digest")
-        if fetch["sha256"] and fetch["status"] == 200 and size and digest:
-            captures[fetch["sha256"]] = Capture(
-                response.rec_headers.get_header("WARC-Record-ID"),
-                target,
-                date,
-                digest,
-                json.loads(fetch["headers"] or "{}"),
-            )
-    summary.fetches += 1
-    response_id = response.rec_headers.get_header("WARC-Record-ID")
-    if (fetch["method"] or "GET").upper() in ("GET", "HEAD"):  # a POST body is not kept
-        request = writer.create_warc_record(
-            target,
-            "request",
-            payload=io.BytesIO(b""),
-            length=0,
-            http_headers=_request_headers(fetch, target, user_agent),
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
-        )
-        writer.write_record(request)
-        summary.requests += 1
-    writer.write_record(
-        _json_record(
-            writer,
-            FETCH_URI_PREFIX + target,
-            fetch_metadata(fetch),
-            **{"WARC-Date": date, "WARC-Concurrent-To": response_id},
-        )
-    )
-
-
-def _revisit(
-    writer: WARCWriter,
-    archive: Archive,
-    fetch: dict[str, Any],
-    target: str,
-    date: str,
-    capture: Capture | None,
-) -> Any:
-    """A 304 answered from the archive as a ``revisit`` record (identical payload digest)
-    pointing at the earlier capture of the same bytes, so replay tools (pywb) show the page,
-    not an empty 304. Its HTTP headers are the capture's, updated by the 304's (RFC 9111
-    §4.3.4), with status 200 and the stored length: what the client had in the end."""
-    capture = capture or _earlier_capture(archive, fetch)
-    stored = json.loads(fetch["headers"] or "{}")
-    update = {k: v for k, v in stored.items() if k.lower() not in _ENTITY_HEADERS}
-    merged = {**(capture.headers if capture else {}), **update}
-    size = int(archive.db["files"].get(fetch["sha256"])["size"]) if capture else 0
-    http = _response_headers({"status": 200, "headers": json.dumps(merged)}, size)
-    warc_headers = {"WARC-Date": date}
-    if capture is None:  # the bytes are archived, but under no capture this WARC can name
-        return writer.create_warc_record(target, "revisit", http_headers=http, warc_headers_dict=warc_headers)
-    if capture.record_id:
-        warc_headers["WARC-Refers-To"] = capture.record_id
-    return writer.create_revisit_record(
-        target,
-        capture.payload_digest,
-        capture.uri,
-        capture.date,
-        http_headers=http,
-        warc_headers_dict=warc_headers,
-    )
-
-
-# Describe the stored bytes: a 304 does not change them (the body is the capture's).
-_ENTITY_HEADERS = {"content-encoding", "content-length", "content-type", "transfer-encoding"}
-
-
-def _earlier_capture(archive: Archive, fetch: dict[str, Any]) -> Capture | None:
-    """The latest full capture of the fetch's bytes before it, outside this export (another
-    run or site was selected): named by URI, date and digest only."""
-    row = archive.db.execute(
-        "SELECT coalesce(final_url, url), fetched_at, headers FROM fetches "
-        "WHERE sha256 = ? AND status = 200 AND id < ? ORDER BY id DESC LIMIT 1",
-        [fetch["sha256"], fetch["id"]],
-    ).fetchone()
-    path = archive.store.path(fetch["sha256"])
-    if row is None or not path.exists():
-        return None
-    return Capture("", row[0], warc_date(row[1]), payload_digest(path), json.loads(row[2] or "{}"))
-
-
-def payload_digest(path: Path) -> str:
-    """The WARC-Payload-Digest warcio writes for these bytes (sha1, base32)."""
-    sha1 = hashlib.sha1()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            sha1.update(chunk)
-    return "sha1:" + base64.b32encode(sha1.digest()).decode("ascii")
-
-
-@contextmanager
-def _stored_body(
-    archive: Archive, fetch: dict[str, Any], summary: WarcSummary
-) -> Iterator[tuple[IO[bytes], int]]:
-    """The stored body as an open file (streamed into the WARC), or nothing for a bodiless
-    answer (304) and for an object that has gone missing (counted as a problem)."""
-    sha256 = fetch["sha256"]
-    if not sha256 or fetch["status"] == 304:
-        yield io.BytesIO(b""), 0
-        return
-    path = archive.store.path(sha256)
-    if not path.exists():
-        summary.missing.append(fetch["url"])
-        yield io.BytesIO(b""), 0
-        return
-    with path.open("rb") as body:
-        yield body, path.stat().st_size
-
-
-def fetch_metadata(fetch: dict[str, Any]) -> dict[str, Any]:
-    """Our provenance of one fetch, as the metadata record carries it."""
-    return {
-        "nianbao": METADATA_VERSION,
-        "kind": "fetch",
-        "fetch_id": fetch["id"],
-        "run": fetch["run_id"],
-        "site": fetch["site"],
-        "url": fetch["url"],
-        "final_url": fetch["final_url"],
-        "redirects": _json_or_none(fetch["redirects"]),
-        "method": fetch["method"],
-        "status": fetch["status"],
-        "headers": _json_or_none(fetch["headers"]),
-        "fetched_at": fetch["fetched_at"],
-        "duration_ms": fetch["duration_ms"],
-        "referer": fetch["referer"],
-        "link_text": fetch["link_text"],
-        "role": fetch["role"],
-        "filename": fetch["filename"],
-        "size": fetch["size"],
-        "sha256": fetch["sha256"],
-    }
-
-
-def _json_or_none(text: str | None) -> Any:
-    return json.loads(text) if text else None
-
-
-# Hop-by-hop or describing the bytes on the wire, not the stored entity.
-_DROPPED_HEADERS = {"transfer-encoding", "content-length", "connection", "keep-alive"}
-_NO_BODY_STATUSES = {204, 304}
-
-
-def _response_headers(fetch: dict[str, Any], size: int) -> Utf8Headers:
-    status = int(fetch["status"] or 200)
-    stored = json.loads(fetch["headers"] or "{}")
-    headers = [
-        (_clean(name), _clean(str(value)))
-        for name, value in stored.items()
-        if name.lower() not in _DROPPED_HEADERS
-    ]
-    if status not in _NO_BODY_STATUSES and not 100 <= status < 200:
-        headers.append(("Content-Length", str(size)))
-    return Utf8Headers(f"{status} {reason(status)}", headers, protocol="HTTP/1.1")
-
-
-def _request_headers(fetch: dict[str, Any], target: str, user_agent: str | None) -> Utf8Headers:
-    parts = urlsplit(target)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = [("Host", parts.netloc)]
-    if user_agent:
-        headers.append(("User-Agent", _clean(user_agent)))
-    if fetch["referer"]:
-        headers.append(("Referer", _clean(fetch["referer"])))
-    method = (fetch["method"] or "GET").upper()
-    return Utf8Headers(f"{method} {_clean(path)} HTTP/1.1", headers, is_http_request=True)
-
-
-def _clean(text: str) -> str:
-    """No line breaks inside a header: they would end it (and start a forged one).
-
-    >>> _clean("a\\r\\nSet-Cookie: x")
-    'a  Set-Cookie: x'
-    """
-    return text.replace("\r", " ").replace("\n", " ")
-
-
-def reason(status: int) -> str:
-    """The standard reason phrase.
-
-    >>> reason(404), reason(299)
-    ('Not Found', 'Unknown')
-    """
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def warc_date(iso: str | None) -> str:
-    """Our ISO time stamps as a WARC-Date (UTC, second precision, ``Z``).
-
-    >>> warc_date("2026-11-23T12:22:40+00:00"), warc_date("2018-03-20T09:30:00+08:00")
-    ('2026-11-23T12:22:40Z', '2018-03-20T01:30:00Z')
-    """
-    when = datetime.fromisoformat(iso) if iso else datetime.now(UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return datetime_to_iso_date(when.astimezone(UTC).replace(tzinfo=None))
+    return {"nianbao": METADATA_VERSION, "kind": "sites", "sites": rows}

@@ -7,11 +7,12 @@ Two kinds of WARC come in:
   redirects, role, referer, link text, filename, time, status, headers — and a sites
   record with each site's agency and region. The fetch rows come back exactly.
 * **other crawlers'** (``wget --warc-file``, browsertrix, Heritrix): only request and
-  response records. Roles are inferred from the pages: an HTML page whose title (``<title>``,
-  ``<h1>`` or the ``ArticleTitle`` meta) is a report title is a ``report``; a file it links
-  to that is in the WARC too (after redirects recorded there) is an ``attachment`` with the
-  page as referer; a file linked from another page under a report title is a ``report``
-  itself; ``robots.txt`` is ``robots``; everything else a ``page``.
+  response records. Roles follow the spider's own rules (``crawler/follow.py``) over the pages
+  the WARC holds: what a page lists as a report item (a link under a report title) is a
+  ``report``; what a report page has as attachments is an ``attachment`` with the page as
+  referer (when the WARC holds it, after redirects recorded there); ``robots.txt`` is
+  ``robots``; everything else a ``page``. (A report page whose listing is not in the WARC
+  stays a ``page``, as the spider would not have found it either.)
 
 Every body goes to the object store decoded (chunking and the ``Content-Encoding`` warcio can
 undo are taken off, and the headers say so), once per content. Each response becomes a
@@ -19,46 +20,50 @@ fetch row of one new ``crawl_runs`` row (command ``import``); the site is ``--si
 the one in our metadata, else the host name. A record that cannot be read — a truncated
 body, a broken header, bytes that are not a WARC — becomes a ``problems`` row (stage
 ``import``) naming the file and the record's offset, and the import goes on with the next
-record it can find. Then the parse stage builds reports and metrics from what came in.
+record it can find (``archive/warc.py`` reads and recovers). Then the parse stage builds
+reports and metrics from what came in.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from parsel import Selector
-from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import BufferedReader
+from scrapy.http import HtmlResponse, Request, TextResponse
 from warcio.recordloader import ArcWarcRecord
-from warcio.timeutils import iso_date_to_datetime
 
 from archive import Archive, open_archive
-from archive.interchange import ensure_site, has_object, set_run_sites, store_chunks
 from archive.lock import RunLock
+from archive.warc import (
+    SITES_URI,
+    WarcReadError,
+    archived_headers,
+    body_chunks,
+    concurrent_to,
+    fetch_fields,
+    header_bytes,
+    is_http,
+    iso_time,
+    our_metadata,
+    read_warc,
+)
+from crawler.charset import decoded as charset_decoded
 from crawler.filenames import content_disposition_filename, url_filename
-from crawler.links import Link, extract_links
-from nianbao.export import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS, METADATA_VERSION, SITES_URI
+from crawler.follow import attachment_links, report_links
+from crawler.links import Link
+from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
 from nianbao.waczfile import WaczError, is_wacz, warcs_inside
-from parsers.formats.html import decode_html
 from parsers.formats.html import sniff as looks_like_html
-from parsers.titles import is_report_title, normalize
 
 logger = logging.getLogger(__name__)
 
-_CHUNK = 1 << 16
-_MAX_PAGE_BYTES = 8 << 20  # pages larger than this are not read for titles and links
+_MAX_PAGE_BYTES = 8 << 20  # pages larger than this are not read for links
 _MAX_REDIRECTS = 10
-_GZIP_MAGIC = b"\x1f\x8b\x08"
-_WARC_MAGIC = b"WARC/"
 PAGE_ROLES = ("home", "section", "listing", "report", "page")
 
 
@@ -126,7 +131,7 @@ def import_warcs(archive: Archive, paths: list[Path], *, site: str | None = None
     }
     stats["problems"] = archive.count_problems(run_id)
     exit_code = EXIT_PROBLEMS if stats["problems"] else EXIT_OK
-    set_run_sites(archive, run_id, sites)
+    archive.update_run(run_id, sites=sites)
     archive.finish_run(run_id, exit_code=exit_code, stats=stats)
     return ImportResult(run_id=run_id, exit_code=exit_code, stats=stats)
 
@@ -142,10 +147,6 @@ def _read_wacz(importer: _Importer, path: Path) -> None:
 
 
 # -- reading records ---------------------------------------------------------------------------
-class _Truncated(Exception):
-    pass
-
-
 @dataclass
 class _Response:
     file: str
@@ -179,12 +180,6 @@ class _Request:
     concurrent_to: list[str]
 
 
-@dataclass
-class _Page:
-    is_report: bool
-    links: list[Link] = field(default_factory=list)
-
-
 class _Importer:
     def __init__(self, archive: Archive, run_id: int, site: str | None) -> None:
         self.archive = archive
@@ -199,58 +194,15 @@ class _Importer:
         self.site_info: dict[str, dict[str, Any]] = {}
         self.by_digest: dict[str, str] = {}  # WARC-Payload-Digest / record id → sha256
         self.source_runs: set[int] = set()
-        self._bad_record_at: int | None = None  # offset of the last record found broken
 
     # -- files
     def read_file(self, path: Path) -> None:
-        size, gz = path.stat().st_size, _is_gzip(path)
-        start_bytes = _first_bytes(path, gz)
-        if not start_bytes.startswith(_WARC_MAGIC):
-            # warcio would read any text as (ARC) records; ARC files are not supported either.
-            self._problem(path, 0, None, f"not a WARC file (it starts with {start_bytes[:16]!r})")
-            return
-        with path.open("rb") as stream:
-            start: int | None = 0
-            reported = False  # one problem per unreadable stretch, not one per resync attempt
-            while start is not None and start < size:
-                stream.seek(start)
-                end, error, read = self._read_from(stream, path)
-                reported = reported and not read
-                if error is None and (end >= size or not _has_data_after(stream, end)):
-                    break
-                if not reported and end != self._bad_record_at:
-                    message = (
-                        f"unreadable from here on: {error}"
-                        if error
-                        else f"the last {size - end} bytes could not be read (a truncated file?)"
-                    )
-                    self._problem(path, end, None, message)
-                reported = True
-                start = _next_record_start(stream, max(end, start) + 1, gz=gz)
+        self.records += read_warc(
+            path, lambda offset, record: self._record(record, path, offset), self._error
+        )
 
-    def _read_from(self, stream: IO[bytes], path: Path) -> tuple[int, str | None, int]:
-        """Read records from the stream's position; returns where reading stopped, why
-        (None: the end of the file) and how many records it read."""
-        iterator = ArchiveIterator(stream, check_digests=False)
-        offset, read = stream.tell(), 0
-        try:
-            for record in iterator:
-                offset = iterator.offset
-                self.records += 1
-                read += 1
-                try:
-                    self._record(record, path, offset)
-                except Exception as exc:  # one bad record must not stop the import
-                    uri = record.rec_headers.get_header("WARC-Target-URI")
-                    self._problem(path, offset, uri, _describe(exc))
-                    self._bad_record_at = offset
-            return iterator.offset, None, read
-        except Exception as exc:
-            return max(offset, iterator.offset), _describe(exc), read
-
-    def _problem(self, path: Path, offset: int, uri: str | None, message: str) -> None:
-        where = f"{path.name}, record at byte {offset}" + (f" ({uri})" if uri else "")
-        self.archive.add_problem("import", f"{where}: {message}", run_id=self.run_id, site=self.site, url=uri)
+    def _error(self, error: WarcReadError) -> None:
+        self.archive.add_problem("import", str(error), run_id=self.run_id, site=self.site, url=error.uri)
 
     # -- records
     def _record(self, record: ArcWarcRecord, path: Path, offset: int) -> None:
@@ -258,29 +210,26 @@ class _Importer:
         uri = record.rec_headers.get_header("WARC-Target-URI") or ""
         record_id = record.rec_headers.get_header("WARC-Record-ID") or f"{path}#{offset}"
         if kind == "metadata":
-            self._metadata(record, record_id)
+            self._metadata(record)
         elif kind == "request" and record.http_headers is not None:
             self.requests[record_id] = _Request(
                 method=record.http_headers.protocol.split(" ")[0].upper(),
                 referer=record.http_headers.get_header("Referer"),
-                concurrent_to=_concurrent(record),
+                concurrent_to=concurrent_to(record),
             )
-        elif kind in ("response", "revisit") and urlsplit(uri).scheme in ("http", "https"):
+        elif kind in ("response", "revisit") and is_http(uri):
             if record.http_headers is None:
                 raise ValueError(f"a {kind} record without HTTP headers")
             self.responses.append(self._response(record, path, offset, uri, record_id))
 
-    def _metadata(self, record: ArcWarcRecord, record_id: str) -> None:
-        content_type = (record.rec_headers.get_header("Content-Type") or "").split(";")[0].strip()
-        if content_type != "application/json":
+    def _metadata(self, record: ArcWarcRecord) -> None:
+        body = our_metadata(record)
+        if body is None:
             return  # wget's log and manifest, browsertrix's pages: not ours
-        body = json.loads(record.content_stream().read().decode("utf-8"))
-        if not isinstance(body, dict) or body.get("nianbao") != METADATA_VERSION:
-            return
         if body.get("kind") == "sites" and record.rec_headers.get_header("WARC-Target-URI") == SITES_URI:
             self.site_info.update({s["name"]: s for s in body.get("sites", []) if s.get("name")})
         elif body.get("kind") == "fetch":
-            for target in _concurrent(record):
+            for target in concurrent_to(record):
                 self.metadata[target] = body
 
     def _response(
@@ -288,7 +237,7 @@ class _Importer:
     ) -> _Response:
         http = record.http_headers
         status = int(http.get_statuscode())
-        headers, decoded = _headers(http)
+        headers, decoded = archived_headers(http)
         media_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower() or None
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
         if record.rec_type == "revisit":
@@ -298,9 +247,7 @@ class _Importer:
         elif status == 304:
             sha256, size = None, 0
         else:
-            sha256, new, size = store_chunks(
-                self.archive, _content_chunks(record, decoded), media_type=media_type
-            )
+            sha256, new, size = self.archive.store_stream(body_chunks(record, decoded), media_type=media_type)
             self.new_objects += new
             self.bytes += size
             self.by_digest[record_id] = sha256
@@ -311,13 +258,13 @@ class _Importer:
             offset=offset,
             record_id=record_id,
             uri=uri,
-            fetched_at=_iso(record.rec_headers.get_header("WARC-Date")),
+            fetched_at=iso_time(record.rec_headers.get_header("WARC-Date")),
             status=status,
             headers=headers,
-            disposition=_raw(http.get_header("Content-Disposition")),
+            disposition=_disposition(http.get_header("Content-Disposition")),
             sha256=sha256,
             size=size,
-            concurrent_to=_concurrent(record),
+            concurrent_to=concurrent_to(record),
             payload_digest=digest,
             url=uri,
             final_url=uri,
@@ -351,8 +298,7 @@ class _Importer:
             count["bytes"] += response.size
         for site, count in counts.items():
             info = self.site_info.get(site, {})
-            ensure_site(
-                self.archive,
+            self.archive.add_site_if_new(
                 site,
                 **{k: info.get(k) for k in ("agency", "region", "start_urls") if info.get(k)},
             )
@@ -370,30 +316,22 @@ class _Importer:
         meta = response.meta or {}
         if meta.get("run") is not None:
             self.source_runs.add(int(meta["run"]))
-        response.url = meta.get("url") or response.uri
-        response.final_url = meta.get("final_url") or response.uri
-        response.redirects = meta.get("redirects")
-        response.role = meta.get("role")
-        response.referer = meta.get("referer")
-        response.link_text = meta.get("link_text")
-        if meta.get("status") is not None:
-            response.status = int(meta["status"])
-        if meta.get("fetched_at"):
-            response.fetched_at = meta["fetched_at"]
-        if isinstance(meta.get("headers"), dict):
-            response.headers = meta["headers"]
-        if meta.get("size") is not None:
-            response.size = int(meta["size"])
-        recorded = meta.get("sha256")
-        if response.status == 304 and recorded and has_object(self.archive, recorded):
+        fields = fetch_fields(meta)
+        for name in ("url", "final_url", "redirects", "role", "referer", "link_text", "fetched_at"):
+            if name in fields:
+                setattr(response, name, fields[name])
+        if "status" in fields:
+            response.status = int(fields["status"])
+        if isinstance(fields.get("headers"), dict):
+            response.headers = fields["headers"]
+        if "size" in fields:
+            response.size = int(fields["size"])
+        recorded = fields.get("sha256")
+        if response.status == 304 and recorded and self.archive.has_file(recorded):
             response.sha256 = recorded  # the body it confirmed was imported earlier
         elif recorded and response.sha256 and recorded != response.sha256:
-            self._problem(
-                Path(response.file),
-                response.offset,
-                response.uri,
-                f"body differs from the one exported (sha256 {recorded[:12]}…); kept as it is now",
-            )
+            message = f"body differs from the one exported (sha256 {recorded[:12]}…); kept as it is now"
+            self._error(WarcReadError(Path(response.file), response.offset, message, response.uri))
 
     def _site_of(self, response: _Response) -> str:
         if self.site:
@@ -434,54 +372,61 @@ class _Importer:
             return None
         return content_disposition_filename(response.disposition) or url_filename(response.final_url)
 
-    # -- roles of other crawlers' fetches
+    # -- roles of other crawlers' fetches, by the spider's rules (crawler/follow.py)
     def _infer_roles(self, responses: list[_Response]) -> None:
         by_url: dict[str, _Response] = {}
         for response in responses:
             if response.status < 400 or response.uri not in by_url:
                 by_url[response.uri] = response
-        pages: dict[int, tuple[_Response, _Page]] = {}
+        pages: dict[int, tuple[_Response, TextResponse]] = {}
         for response in responses:
             response.html = self._is_html(response)
-            if response.html and _ok(response):
-                pages[id(response)] = (response, self._read_page(response))
-        # Report pages: by their own title, or by the title a list gives their link.
+            page = self._page(response) if response.html and _ok(response) else None
+            if page is not None:
+                pages[id(response)] = (response, page)
+        items = {key: report_links(page) for key, (_, page) in pages.items()}
+        # Report pages: the items pages list (the spider parses them as reports, not listings).
+        for key, (response, _) in pages.items():
+            for link in items[key]:
+                target = self._target(link, by_url)
+                if target is not None and id(target) in pages:
+                    self._give(target, "report", link, response, by_url)
+        # A report page's attachments (before a listing's items can claim them as reports).
         for response, page in pages.values():
-            if page.is_report:
-                response.role = "report"
-        for response, page in pages.values():
-            if page.is_report:
-                continue
-            for link in page.links:
-                target, _ = _follow(link.url, by_url)
-                if target is not None and id(target) in pages and is_report_title(link.text):
-                    pages[id(target)][1].is_report = True
-                    target.role = "report"
-                    if target.referer is None:
-                        target.referer, target.link_text = response.uri, link.text
-        # Files linked from a report page are its attachments (before a list's report-titled
-        # links can claim them as reports of their own).
-        for response, page in pages.values():
-            if page.is_report:
-                for link in page.links:
-                    self._attach(link, response, by_url, role="attachment")
-        for response, page in pages.values():
-            if not page.is_report:
-                for link in page.links:
-                    if is_report_title(link.text):
-                        self._attach(link, response, by_url, role="report")
+            if response.role == "report":
+                for link, _ in attachment_links(page):
+                    self._give_file(link, response, by_url, role="attachment")
+        # Files a page lists as report items are reports themselves.
+        for key, (response, _) in pages.items():
+            if response.role != "report":
+                for link in items[key]:
+                    self._give_file(link, response, by_url, role="report")
         for response in responses:
             if response.role is None:
                 robots = urlsplit(response.uri).path == "/robots.txt"
                 response.role = "robots" if robots else "page"
 
-    def _attach(self, link: Link, page: _Response, by_url: dict[str, _Response], *, role: str) -> None:
-        """Give the file a link leads to (after redirects in the WARC) a role, with the page
-        as its referer; pages and files that have a role already keep it."""
-        target, chain = _follow(link.url, by_url)
-        if target is None or not _ok(target) or target.html or target.role is not None:
+    def _give_file(self, link: Link, page: _Response, by_url: dict[str, _Response], *, role: str) -> None:
+        """Give the file a link leads to a role, unless it is a page or has a role already."""
+        target = self._target(link, by_url)
+        if target is not None and not target.html:
+            self._give(target, role, link, page, by_url)
+
+    @staticmethod
+    def _target(link: Link, by_url: dict[str, _Response]) -> _Response | None:
+        target, _ = _follow(link.url, by_url)
+        return target if target is not None and _ok(target) else None
+
+    @staticmethod
+    def _give(
+        target: _Response, role: str, link: Link, page: _Response, by_url: dict[str, _Response]
+    ) -> None:
+        """The target's role, with the page as its referer and the redirects that led to it
+        (fetches that have a role already keep it)."""
+        if target.role is not None:
             return
         target.role, target.referer, target.link_text = role, page.uri, link.text
+        _, chain = _follow(link.url, by_url)
         if len(chain) > 1:
             target.url, target.redirects = chain[0], chain[1:]
 
@@ -491,33 +436,25 @@ class _Importer:
         with self.archive.store.path(response.sha256).open("rb") as body:
             return looks_like_html(body.read(4096))
 
-    def _read_page(self, response: _Response) -> _Page:
+    def _page(self, response: _Response) -> TextResponse | None:
+        """The archived page as the spider would have had it (decoded as its bytes say)."""
         if not response.sha256 or response.size > _MAX_PAGE_BYTES:
-            return _Page(is_report=False)
+            return None
         try:
-            selector = Selector(text=decode_html(self.archive.store.get(response.sha256)))
-            titles = _title_candidates(selector)
-            links = extract_links(selector, response.uri)
-        except Exception as exc:  # an unparseable page is still archived, as a plain page
-            logger.debug("cannot read links of %s: %s", response.uri, exc)
-            return _Page(is_report=False)
-        return _Page(is_report=any(is_report_title(t) for t in titles), links=links)
+            page = HtmlResponse(
+                response.uri,
+                status=response.status,
+                headers={k: v for k, v in response.headers.items() if k.lower() == "content-type"},
+                body=self.archive.store.get(response.sha256),
+                request=Request(response.uri),
+            )
+            return charset_decoded(page)[0]  # type: ignore[return-value]
+        except Exception as exc:  # an unreadable page is still archived, as a plain page
+            logger.debug("cannot read %s as a page: %s", response.uri, exc)
+            return None
 
 
 # -- helpers -----------------------------------------------------------------------------------
-def _title_candidates(selector: Selector) -> list[str]:
-    """What a page calls itself: the ArticleTitle meta, <title> (whole and its first part:
-    "标题_栏目_站点"), the <h1>s."""
-    found = selector.xpath(
-        "//meta[translate(@name, 'ARTICLETITLE', 'articletitle') = 'articletitle']/@content"
-    ).getall()
-    title = normalize(" ".join(selector.xpath("//title//text()").getall()))
-    if title:
-        found += [title, title.split("_")[0]]
-    found += [normalize(" ".join(h.xpath(".//text()").getall())) for h in selector.xpath("//h1")]
-    return [t for t in found if t]
-
-
 def _follow(url: str, by_url: dict[str, _Response]) -> tuple[_Response | None, list[str]]:
     """The response a URL ends at, following redirects recorded in the WARC.
 
@@ -545,109 +482,5 @@ def _ok(response: _Response) -> bool:
     return 200 <= response.status < 300 and response.sha256 is not None
 
 
-def _headers(http: Any) -> tuple[dict[str, str], set[str]]:
-    """Response headers as the archive keeps them (names as Scrapy spells them, values as
-    UTF-8 text), less what the decoding of the body takes off; also which it takes off."""
-    decoded: set[str] = set()
-    # The same tests as warcio's content_stream(), which does the decoding.
-    encoding = (http.get_header("Content-Encoding") or "").lower()
-    if encoding and encoding in BufferedReader.get_supported_decompressors():
-        decoded.add("content-encoding")
-    if http.get_header("Transfer-Encoding") == "chunked":
-        decoded.add("transfer-encoding")
-    headers: dict[str, str] = {}
-    for name, value in http.headers:
-        if name.lower() in decoded:
-            continue
-        key = name.title()
-        text = _raw(value).decode("utf-8", "replace")
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
-    return headers, decoded
-
-
-def _content_chunks(record: ArcWarcRecord, decoded: set[str]) -> Iterator[bytes]:
-    """The entity, decoded; raises :class:`_Truncated` (before the store keeps anything) when
-    the record holds fewer bytes than its header promised."""
-    stream = record.content_stream() if decoded else record.raw_stream
-    while chunk := stream.read(_CHUNK):
-        yield chunk
-    while record.raw_stream.read(_CHUNK):  # what a decoder left unread
-        pass
-    missing = getattr(record.raw_stream, "limit", 0)
-    if missing:
-        raise _Truncated(f"truncated: {missing} bytes of the record are missing")
-
-
-def _concurrent(record: ArcWarcRecord) -> list[str]:
-    return [v for k, v in record.rec_headers.headers if k.lower() == "warc-concurrent-to"]
-
-
-def _raw(text: str | None) -> bytes | None:
-    # warcio decodes header lines as UTF-8 when they are valid UTF-8, else as latin-1.
-    if text is None:
-        return None
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
-
-
-def _iso(warc_date: str | None) -> str:
-    """A WARC-Date as the archive writes times.
-
-    >>> _iso("2026-11-23T13:01:14Z"), _iso("2026-11-23T13:01:14.123456Z")
-    ('2026-11-23T13:01:14+00:00', '2026-11-23T13:01:14+00:00')
-    """
-    from archive.db import now
-
-    if not warc_date:
-        return now()
-    when = iso_date_to_datetime(warc_date, tz_aware=True)
-    return when.replace(microsecond=0).isoformat(timespec="seconds")
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text if isinstance(exc, _Truncated) else f"{type(exc).__name__}: {text}".rstrip(": ")
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(3) == _GZIP_MAGIC
-
-
-def _first_bytes(path: Path, gz: bool, size: int = 16) -> bytes:
-    """The first bytes of the file, of its first gzip member's content when gzipped."""
-    with path.open("rb") as f:
-        head = f.read(1 << 16)
-    if not gz:
-        return head[:size]
-    try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, size)
-    except zlib.error:
-        return b""
-
-
-def _has_data_after(stream: IO[bytes], offset: int) -> bool:
-    """Anything but blank lines after ``offset``?"""
-    stream.seek(offset)
-    while chunk := stream.read(_CHUNK):
-        if chunk.strip():
-            return True
-    return False
-
-
-def _next_record_start(stream: IO[bytes], start: int, *, gz: bool) -> int | None:
-    """Where the next record may begin after a broken one (the next gzip member, or the
-    next ``WARC/`` version line); None when there is none."""
-    magic = _GZIP_MAGIC if gz else b"\n" + _WARC_MAGIC
-    stream.seek(start)
-    position, tail = start, b""
-    while chunk := stream.read(_CHUNK):
-        data = tail + chunk
-        found = data.find(magic)
-        if found >= 0:
-            return position - len(tail) + found + (0 if gz else 1)
-        tail = data[-(len(magic) - 1) :]
-        position += len(chunk)
-    return None
+def _disposition(value: str | None) -> bytes | None:
+    return header_bytes(value) if value is not None else None

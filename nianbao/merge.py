@@ -137,9 +137,9 @@ def _merge_one(target: Archive, shard: Archive, summary: MergeSummary) -> None:
             runs = _merge_runs(target, shard)
             summary.runs += len(runs)
             for table in ("files", "sites"):
-                _insert_missing(target, table)
-            summary.fetches += _insert_missing(target, "fetches")
-            summary.problems += _insert_missing(target, "problems")
+                target.merge_rows("shard", table)
+            summary.fetches += target.merge_rows("shard", "fetches")
+            summary.problems += target.merge_rows("shard", "problems")
             _merge_health(target, runs)
     finally:
         conn.execute("DETACH DATABASE shard")
@@ -156,19 +156,6 @@ def _copy_objects(target: Archive, shard: Archive) -> int:
             raise MergeRefused(f"{shard.data_dir}: {shard.store.relpath(sha)} changed while merged")
         copied += 1
     return copied
-
-
-def _columns(target: Archive, table: str) -> str:
-    names = [row[1] for row in target.db.execute(f"PRAGMA shard.table_info([{table}])")]
-    return ", ".join(f"[{name}]" for name in names)
-
-
-def _insert_missing(target: Archive, table: str) -> int:
-    columns = _columns(target, table)
-    cursor = target.db.execute(
-        f"INSERT OR IGNORE INTO main.[{table}] ({columns}) SELECT {columns} FROM shard.[{table}]"
-    )
-    return cursor.rowcount
 
 
 def _refuse_clashes(target: Archive, shard: Archive) -> None:
@@ -194,7 +181,7 @@ def _merge_runs(target: Archive, shard: Archive) -> list[int]:
             stats = json.loads(row["stats"] or "{}")
             if "crawl_key" in stats:  # a worker's part of a shared run
                 row["stats"] = json.dumps({"crawl_key": stats["crawl_key"], "shards": {_label(stats): stats}})
-            target.db["crawl_runs"].insert(row)
+            target.add_run_row(row)
             changed.append(row["id"])
         elif target.db["crawl_runs"].get(row["id"]) != row and _merge_run(target, shard, row):
             changed.append(row["id"])
@@ -216,15 +203,13 @@ def _merge_run(target: Archive, shard: Archive, row: dict[str, Any]) -> bool:
     merged.setdefault("shards", {})[_label(stats)] = stats
     codes = [c for c in (current["exit_code"], row["exit_code"]) if c is not None]
     code = max(codes) if codes else None
-    target.db["crawl_runs"].update(
+    target.update_run(
         row["id"],
-        {
-            "started_at": min(current["started_at"], row["started_at"]),
-            "finished_at": max(filter(None, (current["finished_at"], row["finished_at"])), default=None),
-            "exit_code": code,
-            "status": {0: "ok", 1: "problems", None: current["status"]}.get(code, "failed"),
-            "stats": json.dumps(merged, ensure_ascii=False),
-        },
+        started_at=min(current["started_at"], row["started_at"]),
+        finished_at=max(filter(None, (current["finished_at"], row["finished_at"])), default=None),
+        exit_code=code,
+        status={0: "ok", 1: "problems", None: current["status"]}.get(code, "failed"),
+        stats=merged,
     )
     return True
 

@@ -240,14 +240,3 @@ def close_run(archive: Any, run_id: int, stats: dict[str, Any], end: RunEnd = RU
             raise
         end.fault = end.fault or exc
         return ExitCode.FAILED
-
-
-def close_dead_runs(archive: Any) -> int:
-    """Runs still ``running`` when a new one holds the lock were killed (``kill -9``, power
-    loss): they are closed as ``interrupted``, their frontiers resume in the new run."""
-    rows = archive.db.execute(
-        "UPDATE crawl_runs SET status = 'interrupted', "
-        "stats = json_set(coalesce(stats, '{}'), '$.killed', json('true')) WHERE status = 'running'"
-    ).rowcount
-    archive.db.conn.commit()
-    return rows

@@ -19,11 +19,11 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from archive import Archive
+from archive.warc import warc_date
 
 PAGE_ROLES = ("home", "report")
 MAX_WARC_MEMBER = 64 << 30  # a WARC inside a WACZ larger than this is refused (64 GiB)
@@ -52,18 +52,8 @@ def pages(archive: Archive, where: str, params: list[Any]) -> Iterator[dict[str,
         "GROUP BY coalesce(f.final_url, f.url) ORDER BY min(f.id)"
     )
     for row in archive.db.query(sql, [*params, *PAGE_ROLES]):
-        yield {"url": row["url"], "ts": _warc_ts(row["ts"]), "title": row["title"] or row["url"]}
-
-
-def _warc_ts(iso: str) -> str:
-    """Our ISO time stamps as the WARC-Date of the capture (UTC, seconds, ``Z``).
-
-    >>> _warc_ts("2018-03-20T09:30:00.5+08:00")
-    '2018-03-20T01:30:00Z'
-    """
-    when = datetime.fromisoformat(iso)
-    when = when.replace(tzinfo=when.tzinfo or UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # ts: the WARC-Date of the capture, as the WARC gives it
+        yield {"url": row["url"], "ts": warc_date(row["ts"]), "title": row["title"] or row["url"]}
 
 
 def write_pages(path: Path, entries: Iterator[dict[str, Any]]) -> int:

@@ -85,7 +85,7 @@ def run_worker(
         )
     # Named at once, so that the shard of a worker killed before its end still merges.
     named = {"crawl_key": seeded.crawl_key, "shard": shard}
-    archive.db["crawl_runs"].update(run_id, {"stats": json.dumps(named)})
+    archive.update_run(run_id, stats=named)
     settings = crawl_settings(archive, run_id, replay=[], record=None, overrides=overrides, verbose=verbose)
     _use_redis_frontier(settings, site_timeout)
     activate(shared)

@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
 from archive import Archive, db_path
-from crawler.middlewares.cassette import _RawHeaders
+from archive.warc import RawHeaders
 from nianbao.cli import main
 from nianbao.export import export_warc
 from nianbao.importwarc import import_warcs
@@ -215,7 +215,7 @@ def _wget_style_warc(path: Path, site: Site, paths: list[str]) -> None:
                 url,
                 "request",
                 payload=io.BytesIO(b""),
-                http_headers=_RawHeaders(
+                http_headers=RawHeaders(
                     f"GET {target} HTTP/1.1", [("Host", site.host)], is_http_request=True
                 ),
             )
@@ -223,7 +223,7 @@ def _wget_style_warc(path: Path, site: Site, paths: list[str]) -> None:
                 url,
                 "response",
                 payload=io.BytesIO(body),
-                http_headers=_RawHeaders(f"{resource.status} X", headers, protocol="HTTP/1.1"),
+                http_headers=RawHeaders(f"{resource.status} X", headers, protocol="HTTP/1.1"),
                 warc_headers_dict={"WARC-Concurrent-To": request.rec_headers.get_header("WARC-Record-ID")},
             )
             writer.write_record(request)

@@ -13,33 +13,30 @@ WARCs from other crawlers (wget --warc-file, browsertrix) replay too.
 from __future__ import annotations
 
 import hashlib
-import io
+import logging
 import threading
 from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
 from typing import IO, ClassVar
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
-from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import WARCWriter
 
+from archive.warc import (
+    WarcReadError,
+    body_chunks,
+    concurrent_to,
+    header_bytes,
+    read_warc,
+    write_exchange,
+)
 
-class _RawHeaders(StatusAndHeaders):
-    """HTTP headers written byte for byte (warcio would %-encode non-ASCII values).
-
-    Values are latin-1-decoded bytes, so encoding them back gives the bytes received —
-    a GBK ``Content-Disposition`` name survives the round trip.
-    """
-
-    def compute_headers_buffer(self, header_filter=None) -> None:  # type: ignore[no-untyped-def]
-        self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
+logger = logging.getLogger(__name__)
 
 
 class NotInCassette(IgnoreRequest):
@@ -71,30 +68,16 @@ class _SharedWriter:
             return cls._open[key]
 
     def write_exchange(self, request: Request, response: Response) -> None:
-        req_record = self.writer.create_warc_record(
+        write_exchange(
+            self.writer,
             request.url,
-            "request",
-            payload=io.BytesIO(request.body),
-            http_headers=_RawHeaders(
-                f"{request.method} {_request_target(request.url)} HTTP/1.1",
-                _header_pairs(request.headers),
-                is_http_request=True,
-            ),
+            request.method,
+            _header_pairs(request.headers),
+            request.body,
+            response.status,
+            _header_pairs(response.headers),
+            response.body,  # as sent: still gzip if it was
         )
-        reason = _reason(response.status)
-        resp_record = self.writer.create_warc_record(
-            request.url,
-            "response",
-            payload=io.BytesIO(response.body),
-            http_headers=_RawHeaders(
-                f"{response.status} {reason}", _header_pairs(response.headers), protocol="HTTP/1.1"
-            ),
-        )
-        req_record.rec_headers.add_header(
-            "WARC-Concurrent-To", resp_record.rec_headers.get_header("WARC-Record-ID")
-        )
-        self.writer.write_record(resp_record)
-        self.writer.write_record(req_record)
         self.file.flush()
 
 
@@ -123,37 +106,47 @@ class RecordedResponse:
 
 
 class Cassette:
-    """Every response in some WARC files, by (method, URL, request-body hash)."""
+    """Every response in some WARC files, by (method, URL, request-body hash).
+
+    A damaged file is replayed up to its damage (and from the next record found after it);
+    the damage is logged as an error naming the file and the offset, and the requests it
+    would have answered fail as not in the cassette."""
 
     def __init__(self, paths: list[str]) -> None:
         self.responses: dict[tuple[str, str, str], RecordedResponse] = {}
+        self.errors: list[WarcReadError] = []
         for path in paths:
             self._load(Path(path))
 
     def _load(self, path: Path) -> None:
         by_id: dict[str, RecordedResponse] = {}
         requests: list[tuple[tuple[str, str, str], str]] = []
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream):
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                if record.rec_type == "response" and record.http_headers:
-                    recorded = RecordedResponse(
-                        status=int(record.http_headers.get_statuscode()),
-                        headers=[(_raw(k), _raw(v)) for k, v in record.http_headers.headers],
-                        body=record.raw_stream.read(),  # as sent: still gzip if it was
-                    )
-                    by_id[record.rec_headers.get_header("WARC-Record-ID")] = recorded
-                    # Without a request record (other crawlers' WARCs) it answers a GET.
-                    self.responses.setdefault(request_key("GET", url), recorded)
-                elif record.rec_type == "request" and record.http_headers:
-                    method = record.http_headers.protocol.split(" ")[0]
-                    body = record.raw_stream.read()
-                    target = record.rec_headers.get_header("WARC-Concurrent-To")
-                    if target:
-                        requests.append((request_key(method, url, body), target))
+
+        def load(offset: int, record: ArcWarcRecord) -> None:
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            if record.rec_type == "response" and record.http_headers:
+                recorded = RecordedResponse(
+                    status=int(record.http_headers.get_statuscode()),
+                    headers=[(header_bytes(k), header_bytes(v)) for k, v in record.http_headers.headers],
+                    body=_whole_body(record),  # as sent: still gzip if it was
+                )
+                by_id[record.rec_headers.get_header("WARC-Record-ID")] = recorded
+                # Without a request record (other crawlers' WARCs) it answers a GET.
+                self.responses.setdefault(request_key("GET", url), recorded)
+            elif record.rec_type == "request" and record.http_headers:
+                method = record.http_headers.protocol.split(" ")[0]
+                body = _whole_body(record)
+                for target in concurrent_to(record)[:1]:
+                    requests.append((request_key(method, url, body), target))
+
+        read_warc(path, load, self._damaged)
         for key, target in requests:
             if target in by_id:
                 self.responses[key] = by_id[target]
+
+    def _damaged(self, error: WarcReadError) -> None:
+        logger.error("cassette %s", error)
+        self.errors.append(error)
 
     def lookup(self, request: Request) -> RecordedResponse | None:
         return self.responses.get(request_key(request.method, request.url, request.body))
@@ -201,9 +194,9 @@ def _cassette(paths: tuple[str, ...]) -> Cassette:
     return _CASSETTES[paths]
 
 
-def _request_target(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+def _whole_body(record: ArcWarcRecord) -> bytes:
+    """The record's body as recorded (no coding taken off); raises if it was cut short."""
+    return b"".join(body_chunks(record, set()))
 
 
 def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
@@ -212,18 +205,3 @@ def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
         for key, values in headers.items()
         for value in values
     ]
-
-
-def _raw(text: str) -> bytes:
-    # warcio decodes header lines as UTF-8 when they are valid UTF-8, else as latin-1.
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"

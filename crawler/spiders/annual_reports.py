@@ -35,9 +35,10 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
 from crawler.charset import decoded, has_replacement
+from crawler.follow import attachment_links, report_links
 from crawler.identity import require_operator
 from crawler.items import ReportItem, report_item, site_name
-from crawler.links import Link, download_links, extract_links, is_attachment_url, join_url, unwrap_href
+from crawler.links import Link, extract_links, is_attachment_url, join_url, unwrap_href
 from crawler.platforms import platform_for
 from crawler.platforms.jsonlist import ApiCall, answer_json, json_items, later_pages
 from crawler.render import render_meta
@@ -118,19 +119,12 @@ class AnnualReportsSpider(Spider):
         yield report_item(response, site_name(self))
         if not isinstance(response, TextResponse):
             return  # the "page" was a file after all; archived as it is
-        found = {link.url: link for link in platform_for(response).attachment_links(response)}
-        for link in found.values():
-            yield self._follow(response, link, "attachment", self.parse_file, priority=REPORT_PRIORITY)
-        for link in download_links(response.selector, response.url):
-            if link.url not in found:
-                yield self._follow(
-                    response,
-                    link,
-                    "attachment",
-                    self.parse_file,
-                    priority=REPORT_PRIORITY,
-                    probe_document=True,
-                )
+        for link, probe in attachment_links(response):
+            # A link that only suggests a download is kept if the answer is a document.
+            probing = {"probe_document": True} if probe else {}
+            yield self._follow(
+                response, link, "attachment", self.parse_file, priority=REPORT_PRIORITY, **probing
+            )
 
     def parse_file(self, response: Response) -> Iterator[ReportItem]:
         """Attachments need nothing more than their item: the archive middleware has kept them."""
@@ -171,9 +165,8 @@ class AnnualReportsSpider(Spider):
         return self._follow(response, link, "report", callback, priority=REPORT_PRIORITY)
 
     def _listing(self, response: TextResponse, platform: Any) -> Iterator[Request]:
-        for link in platform.item_links(response):
-            if is_report_title(link.text):
-                yield self._report(response, link)
+        for link in report_links(response, platform):
+            yield self._report(response, link)
         for page in platform.next_pages(response):
             yield self._page_request(response, page)
         for answer in self._recorded_answers(response):

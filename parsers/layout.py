@@ -1,0 +1,205 @@
+"""Text layout shared by the PDF text layer and OCR: boxes → lines → paragraphs → blocks.
+
+Both give boxes with text on a page, y growing downwards (:class:`Box`): PDFium one per
+character (the document's own spaces as ``" "`` boxes), Tesseract one per word. The rules
+are one; the numbers are the caller's (:class:`Rules`), because the boxes measure different
+things: a PDF box is the font's advance box (line height ≈ 1.2 em), a Tesseract box is the
+word's ink, and a PDF line's size is its exact font size while an OCR line's is a noisy ink
+height, so OCR measures against the page's body size instead.
+
+1. **Lines**: a box joins a line (of the last ``lookback`` lines) it overlaps vertically by
+   more than half the smaller height; each line reads left to right, lines top to bottom.
+2. **Line text**: a space where the document has one, and for a gap wider than
+   ``space_gap`` × the line's median box height, but never between two CJK characters nor,
+   for a gap, next to one. A box printed twice at (almost) the same place (fake bold) counts
+   once.
+3. **Wrapped lines** join with nothing next to CJK, a space between words.
+4. **Paragraphs**: a blank gap, a change of size or weight, a first-line indent or a
+   previous line stopping short of the right margin starts a new one.
+5. **Headings**: a short paragraph (few lines, few characters, no closing punctuation) in
+   a font clearly larger than the body's, or mostly bold.
+
+>>> join_texts(["2017", "年", "共", "5", "件"])
+'2017年共5件'
+>>> join_texts(["annual", "report", "2024年"])
+'annual report 2024年'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from statistics import median
+from typing import Protocol, TypeVar
+
+import numpy as np
+
+# Chinese/Japanese characters and full-width forms: no spaces around them. The one CJK test
+# of the layout (the vocabulary module is to become its home).
+CJK_CLASS = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f"
+_CJK = re.compile(f"[{CJK_CLASS}]")
+
+
+def is_cjk(ch: str, tight: str = "") -> bool:
+    """Whether a character takes no space beside it: CJK, or one of ``tight``.
+
+    >>> is_cjk("中"), is_cjk("，"), is_cjk("a"), is_cjk("1"), is_cjk("“"), is_cjk("“", "“”")
+    (True, True, False, False, False, True)
+    """
+    return bool(_CJK.match(ch)) or (bool(tight) and ch in tight)
+
+
+class Box(Protocol):
+    """A character or word with its box on the page (y down)."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+class LineBox(Protocol):
+    """A text line's box, its font size and weight."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    bold: bool
+
+
+B = TypeVar("B", bound=Box)
+L = TypeVar("L", bound=LineBox)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The thresholds of one source of boxes; sizes are multiples of a font size."""
+
+    lookback: int  # lines a box may join
+    space_gap: float  # a gap wider than this × the median box height is a space
+    tight: str  # characters besides CJK that take no space beside them
+    para_gap: float  # a vertical gap wider than this starts a paragraph …
+    para_size: float  # … as does a size change larger than this,
+    para_indent: float  # an indent deeper than this,
+    para_short: float  # or a previous line ending this far short of the right margin
+    heading_lines: int  # a heading has at most this many lines,
+    heading_chars: int  # characters,
+    heading_size: float  # and a size at least this × the body's (or is bold),
+    closers: tuple[str, ...]  # and does not end with one of these
+    margin_left: float  # percentile of line starts that is the left margin
+    margin_method: str  # numpy percentile method ("lower": a real line's edge)
+
+
+# ----------------------------------------------------------------------------- lines
+
+
+def group_lines(boxes: Sequence[B], lookback: int) -> list[list[B]]:
+    """Boxes grouped into text lines (vertical overlap), each left to right, top to bottom."""
+    lines: list[list[B]] = []
+    bands: list[tuple[float, float]] = []
+    for b in sorted(boxes, key=lambda b: (b.y0 + b.y1, b.x0)):
+        best, best_overlap = None, 0.0
+        for i in range(len(lines) - 1, max(-1, len(lines) - 1 - lookback), -1):
+            top, bottom = bands[i]
+            overlap = min(bottom, b.y1) - max(top, b.y0)
+            ratio = overlap / max(1.0, min(bottom - top, b.y1 - b.y0))
+            if ratio > 0.5 and ratio > best_overlap:
+                best, best_overlap = i, ratio
+        if best is None:
+            lines.append([b])
+            bands.append((b.y0, b.y1))
+        else:
+            lines[best].append(b)
+            top, bottom = bands[best]
+            bands[best] = (min(top, b.y0), max(bottom, b.y1))
+    for line in lines:
+        line.sort(key=lambda b: b.x0)
+    lines.sort(key=lambda ln: min(b.y0 for b in ln))
+    return lines
+
+
+def line_text(line: Sequence[Box], space_gap: float, tight: str = "") -> str:
+    """A line's text (rule 2)."""
+    glyphs = [b for b in line if b.text != " "]
+    if not glyphs:
+        return ""
+    height = median(b.y1 - b.y0 for b in glyphs)
+    out: list[str] = []
+    prev: Box | None = None
+    spaced = False  # a space box lies between prev and the current box
+    for b in line:
+        if b.text == " ":
+            spaced = prev is not None
+            continue
+        if prev is not None:
+            if b.text == prev.text and b.x0 - prev.x0 < 0.5 * (prev.x1 - prev.x0):
+                continue  # overprinted duplicate
+            left, right = is_cjk(prev.text[-1], tight), is_cjk(b.text[0], tight)
+            wide_gap = b.x0 - prev.x1 > space_gap * height
+            if (spaced and not (left and right)) or (wide_gap and not (left or right)):
+                out.append(" ")
+        out.append(b.text)
+        prev, spaced = b, False
+    return "".join(out)
+
+
+def join_texts(texts: Sequence[str], tight: str = "") -> str:
+    """Wrapped lines (or words) joined: nothing next to CJK, a space between words."""
+    out = ""
+    for text in texts:
+        if out and text and not (is_cjk(out[-1], tight) or is_cjk(text[0], tight)):
+            out += " "
+        out += text
+    return out
+
+
+# ----------------------------------------------------------------------------- paragraphs
+
+
+def margins(lines: Sequence[LineBox], rules: Rules) -> tuple[float, float]:
+    """Left and right edges of the text: percentiles of line starts and of line ends (the
+    90th, so that a few overhanging lines do not count)."""
+    if not lines:
+        return 0.0, 0.0
+    method = rules.margin_method
+    left = np.percentile([ln.x0 for ln in lines], rules.margin_left, method=method)  # type: ignore[call-overload]
+    right = np.percentile([ln.x1 for ln in lines], 90, method=method)  # type: ignore[call-overload]
+    return float(left), float(right)
+
+
+def starts_paragraph(
+    prev: LineBox, line: LineBox, left: float, right: float, rules: Rules, em: float | None = None
+) -> bool:
+    """Whether ``line`` starts a new paragraph after ``prev`` (rule 4). Sizes are the lines'
+    own font sizes, or ``em`` for all when the lines' sizes are too noisy to be the unit."""
+    size = em or max(prev.size, line.size)
+    if line.y0 - prev.y1 > rules.para_gap * size:
+        return True  # a blank gap
+    if abs(prev.size - line.size) > rules.para_size * size or prev.bold != line.bold:
+        return True  # a heading and its text
+    if line.x0 - left > rules.para_indent * (em or line.size):
+        return True  # first-line indent
+    return right - prev.x1 > rules.para_short * (em or prev.size)  # the previous line stopped short
+
+
+def split_paragraphs(lines: Sequence[L], starts: Callable[[L, L], bool]) -> list[list[L]]:
+    """Consecutive lines grouped, a new group wherever ``starts(prev, line)``."""
+    paras: list[list[L]] = []
+    for line in lines:
+        if paras and not starts(paras[-1][-1], line):
+            paras[-1].append(line)
+        else:
+            paras.append([line])
+    return paras
+
+
+def is_heading(text: str, lines: Sequence[LineBox], body: float, rules: Rules) -> bool:
+    """Whether a paragraph is a heading (rule 5)."""
+    if len(lines) > rules.heading_lines or len(text) > rules.heading_chars or text.endswith(rules.closers):
+        return False
+    size = median(ln.size for ln in lines)
+    return size >= rules.heading_size * body or sum(ln.bold for ln in lines) * 2 >= len(lines)

@@ -7,15 +7,18 @@ things: a PDF box is the font's advance box (line height ≈ 1.2 em), a Tesserac
 word's ink, and a PDF line's size is its exact font size while an OCR line's is a noisy ink
 height, so OCR measures against the page's body size instead.
 
-1. **Lines**: a box joins a line (of the last ``lookback`` lines) it overlaps vertically by
-   more than half the smaller height; each line reads left to right, lines top to bottom.
+1. **Lines**: a box joins the line it overlaps most, vertically by more than half the
+   smaller height, of the last three lines begun (boxes taken by their centres, top to
+   bottom: a skewed scan's lines interleave); each line reads left to right, lines top to
+   bottom.
 2. **Line text**: a space where the document has one, and for a gap wider than
    ``space_gap`` × the line's median box height, but never between two CJK characters nor,
    for a gap, next to one. A box printed twice at (almost) the same place (fake bold) counts
    once.
 3. **Wrapped lines** join with nothing next to CJK, a space between words.
 4. **Paragraphs**: a blank gap, a change of size or weight, a first-line indent or a
-   previous line stopping short of the right margin starts a new one.
+   previous line stopping short of the right margin starts a new one; the margins are
+   percentiles of the lines' starts and ends.
 5. **Headings**: a short paragraph (few lines, few characters, no closing punctuation) in
    a font clearly larger than the body's, or mostly bold.
 
@@ -74,12 +77,13 @@ class LineBox(Protocol):
 B = TypeVar("B", bound=Box)
 L = TypeVar("L", bound=LineBox)
 
+_LOOKBACK = 3  # lines a box may join: a skewed scan's lines interleave
+
 
 @dataclass(frozen=True, slots=True)
 class Rules:
     """The thresholds of one source of boxes; sizes are multiples of a font size."""
 
-    lookback: int  # lines a box may join
     space_gap: float  # a gap wider than this × the median box height is a space
     tight: str  # characters besides CJK that take no space beside them
     para_gap: float  # a vertical gap wider than this starts a paragraph …
@@ -97,13 +101,20 @@ class Rules:
 # ----------------------------------------------------------------------------- lines
 
 
-def group_lines(boxes: Sequence[B], lookback: int) -> list[list[B]]:
-    """Boxes grouped into text lines (vertical overlap), each left to right, top to bottom."""
+def group_lines(boxes: Sequence[B]) -> list[list[B]]:
+    """Boxes grouped into text lines (rule 1), each left to right, top to bottom.
+
+    >>> from types import SimpleNamespace as Box
+    >>> boxes = [Box(text=t, x0=x, y0=y, x1=x + 10, y1=y + 10) for t, x, y in
+    ...          [("b", 12, 21), ("c", 0, 40), ("a", 0, 20), ("d", 12, 39)]]
+    >>> [[b.text for b in line] for line in group_lines(boxes)]
+    [['a', 'b'], ['c', 'd']]
+    """
     lines: list[list[B]] = []
     bands: list[tuple[float, float]] = []
     for b in sorted(boxes, key=lambda b: (b.y0 + b.y1, b.x0)):
         best, best_overlap = None, 0.0
-        for i in range(len(lines) - 1, max(-1, len(lines) - 1 - lookback), -1):
+        for i in range(len(lines) - 1, max(-1, len(lines) - 1 - _LOOKBACK), -1):
             top, bottom = bands[i]
             overlap = min(bottom, b.y1) - max(top, b.y0)
             ratio = overlap / max(1.0, min(bottom - top, b.y1 - b.y0))
@@ -186,14 +197,26 @@ def starts_paragraph(
     return right - prev.x1 > rules.para_short * (em or prev.size)  # the previous line stopped short
 
 
-def split_paragraphs(lines: Sequence[L], starts: Callable[[L, L], bool]) -> list[list[L]]:
-    """Consecutive lines grouped, a new group wherever ``starts(prev, line)``."""
+def paragraphs(
+    lines: Sequence[L],
+    rules: Rules,
+    em: float | None = None,
+    together: Callable[[L, L], bool] | None = None,
+    edges: tuple[float, float] | None = None,
+) -> list[list[L]]:
+    """Lines (top to bottom) grouped into paragraphs (rule 4) within the ``edges`` of the
+    text (default: the lines' :func:`margins`). ``together(prev, line)`` keeps two lines in
+    one paragraph whatever rule 4 says."""
+    left, right = edges or margins(lines, rules)
     paras: list[list[L]] = []
     for line in lines:
-        if paras and not starts(paras[-1][-1], line):
-            paras[-1].append(line)
-        else:
-            paras.append([line])
+        if paras:
+            prev = paras[-1][-1]
+            kept = together is not None and together(prev, line)
+            if kept or not starts_paragraph(prev, line, left, right, rules, em):
+                paras[-1].append(line)
+                continue
+        paras.append([line])
     return paras
 
 

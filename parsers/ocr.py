@@ -84,9 +84,7 @@ from parsers.layout import (
     is_heading,
     join_texts,
     line_text,
-    margins,
-    split_paragraphs,
-    starts_paragraph,
+    paragraphs,
 )  # fmt: skip
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
 from parsers.ocr_sums import recheck
@@ -1011,11 +1009,11 @@ def parse_tsv(tsv: str) -> Iterator[tuple[int, Word]]:
 # ----------------------------------------------------------------------------- text layout
 
 # Layout rules for Tesseract words (see parsers.layout): word boxes are ink, so a space needs
-# a wider gap than in a PDF; skewed lines interleave, so a word may join any of the last 3
-# lines; word heights are noisy, so paragraphs are measured against the page's body size.
+# a wider gap than in a PDF; word heights are noisy, so paragraphs are measured against the
+# page's body size, and the left margin is the 10th percentile of line starts.
 # Curly quotes, ellipses and dashes are read in Chinese text: no space beside them.
 _RULES = Rules(
-    lookback=3, space_gap=0.25, tight="“”‘’…—·",
+    space_gap=0.25, tight="“”‘’…—·",
     para_gap=0.9, para_size=0.25, para_indent=1.2, para_short=2.0,
     heading_lines=1, heading_chars=40, heading_size=1.25, closers=(),
     margin_left=10, margin_method="linear",
@@ -1030,7 +1028,7 @@ def _join_tokens(tokens: list[str]) -> str:
 
 def _group_lines(words: list[Word]) -> list[list[Word]]:
     """Words grouped into text lines, each line left to right."""
-    return group_lines(words, _RULES.lookback)
+    return group_lines(words)
 
 
 def _block_text(lines: list[list[Word]]) -> str:
@@ -1111,8 +1109,7 @@ def layout(words: list[Word], tables: list[TableBox], page: int | None = None) -
     items: list[tuple[float, Block | Table]] = [(t.grid.ys[0], _table(t, page)) for t in tables]
     lines = [_Line.of(ws) for ws in _group_lines(words)]
     body = median(ln.size for ln in lines) if lines else 0.0
-    left, right = margins(lines, _RULES)
-    for para in split_paragraphs(lines, lambda a, b: starts_paragraph(a, b, left, right, _RULES, body)):
+    for para in paragraphs(lines, _RULES, em=body):
         text = _block_text([ln.words for ln in para])
         if text:
             kind: BlockKind = "heading" if is_heading(text, para, body, _RULES) else "paragraph"

@@ -33,7 +33,7 @@ _BIG_GLYPH = 40.0  # pt: a loose box this large is checked against the real font
 # gap of 0.15 of that is a space; a line's size is its exact font size, the unit of the
 # paragraph rules; the left margin is the leftmost line start.
 RULES = Rules(
-    lookback=1, space_gap=0.15, tight="",
+    space_gap=0.15, tight="",
     para_gap=1.0, para_size=0.15, para_indent=1.0, para_short=3.0,
     heading_lines=2, heading_chars=60, heading_size=1.15, closers=("。", "；", "，", ";", ","),
     margin_left=0, margin_method="lower",
@@ -226,4 +226,4 @@ def char_style(textpage: pdfium.PdfTextPage, index: int) -> tuple[str, bool]:
 
 def chars_text(chars: list[Char]) -> str:
     """The text of characters in one area (a table cell): its lines, joined."""
-    return join_texts([line_text(g, RULES.space_gap) for g in group_lines(chars, RULES.lookback)])
+    return join_texts([line_text(g, RULES.space_gap) for g in group_lines(chars)])

@@ -29,7 +29,7 @@ from parsers.layout import (
     join_texts,
     line_text,
     margins,
-    split_paragraphs,
+    paragraphs,
     starts_paragraph,
 )
 
@@ -123,11 +123,11 @@ def body_size(pages: list[Page]) -> float:
 
 
 def _paragraphs(lines: list[Line], page: Page, left: float, right: float, body_size: float) -> list[_Para]:
-    def starts(prev: Line, line: Line) -> bool:
-        new = starts_paragraph(prev, line, left, right, RULES)
-        return new and not _is_title_continuation(prev, line, body_size)
+    def together(prev: Line, line: Line) -> bool:
+        return _is_title_continuation(prev, line, body_size)
 
-    return [_Para(group, page.number) for group in split_paragraphs(lines, starts)]
+    groups = paragraphs(lines, RULES, together=together, edges=(left, right))
+    return [_Para(group, page.number) for group in groups]
 
 
 def _is_title_continuation(prev: Line, line: Line, body_size: float) -> bool:

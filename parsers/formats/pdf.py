@@ -28,7 +28,7 @@ from __future__ import annotations
 import pypdfium2 as pdfium
 
 from parsers.document import Document, ParseError
-from parsers.formats._pdfpage import RULES, Page, View, open_pdf, parse_title, read_chars
+from parsers.formats._pdfpage import Page, View, open_pdf, parse_title, read_chars
 from parsers.formats._pdfpage import sniff as sniff  # the format's sniffer
 from parsers.formats._pdfrules import read_rules
 from parsers.formats._pdftables import find_parts, merge_split_tables
@@ -95,7 +95,7 @@ def _read_page(pdf: pdfium.PdfDocument, index: int) -> Page:
             chars = read_chars(textpage, view)
             hs, vs, n_images = read_rules(page, view)
             parts, free = find_parts(hs, vs, index + 1, chars)
-            lines = [ln for g in group_lines(free, RULES.lookback) if (ln := make_line(g, textpage))]
+            lines = [ln for g in group_lines(free) if (ln := make_line(g, textpage))]
         finally:
             textpage.close()
     finally:

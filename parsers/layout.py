@@ -2,10 +2,10 @@
 
 Both give boxes with text on a page, y growing downwards (:class:`Box`): PDFium one per
 character (the document's own spaces as ``" "`` boxes), Tesseract one per word. The rules
-are one; the numbers are the caller's (:class:`Rules`), because the boxes measure different
-things: a PDF box is the font's advance box (line height ≈ 1.2 em), a Tesseract box is the
-word's ink, and a PDF line's size is its exact font size while an OCR line's is a noisy ink
-height, so OCR measures against the page's body size instead.
+are one; the numbers differ by source (:data:`PDF`, :data:`OCR`), because the boxes measure
+different things: a PDF box is the font's advance box (line height ≈ 1.2 em), a Tesseract
+box is the word's ink, and a PDF line's size is its exact font size while an OCR line's is a
+noisy ink height, so OCR measures against the page's body size instead.
 
 1. **Lines**: a box joins the line it overlaps most, vertically by more than half the
    smaller height, of the last three lines begun (boxes taken by their centres, top to
@@ -96,6 +96,28 @@ class Rules:
     closers: tuple[str, ...]  # and does not end with one of these
     margin_left: float  # percentile of line starts that is the left margin
     margin_method: str  # numpy percentile method ("lower": a real line's edge)
+
+
+# PDF characters: loose boxes are ~1.2 em high, so a gap of 0.15 of that is a space; a line's
+# size is its exact font size, the unit of the paragraph rules; the left margin is the
+# leftmost start of a line.
+PDF = Rules(
+    space_gap=0.15, tight="",
+    para_gap=1.0, para_size=0.15, para_indent=1.0, para_short=3.0,
+    heading_lines=2, heading_chars=60, heading_size=1.15, closers=("。", "；", "，", ";", ","),
+    margin_left=0, margin_method="lower",
+)  # fmt: skip
+
+# Tesseract words: boxes are ink (~0.9 em), so a space needs a wider gap; word heights are
+# noisy, so paragraphs are measured against the page's body size and the left margin is the
+# 10th percentile of line starts. Curly quotes, ellipses and dashes are read in Chinese
+# text: no space beside them.
+OCR = Rules(
+    space_gap=0.25, tight="“”‘’…—·",
+    para_gap=0.9, para_size=0.25, para_indent=1.2, para_short=2.0,
+    heading_lines=1, heading_chars=40, heading_size=1.25, closers=(),
+    margin_left=10, margin_method="linear",
+)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- lines

@@ -78,7 +78,7 @@ from parsers.forms import snap_label
 from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
 from parsers.layout import (
     CJK_CLASS,
-    Rules,
+    OCR,
     group_lines,
     is_cjk,
     is_heading,
@@ -1008,22 +1008,12 @@ def parse_tsv(tsv: str) -> Iterator[tuple[int, Word]]:
 
 # ----------------------------------------------------------------------------- text layout
 
-# Layout rules for Tesseract words (see parsers.layout): word boxes are ink, so a space needs
-# a wider gap than in a PDF; word heights are noisy, so paragraphs are measured against the
-# page's body size, and the left margin is the 10th percentile of line starts.
-# Curly quotes, ellipses and dashes are read in Chinese text: no space beside them.
-_RULES = Rules(
-    space_gap=0.25, tight="“”‘’…—·",
-    para_gap=0.9, para_size=0.25, para_indent=1.2, para_short=2.0,
-    heading_lines=1, heading_chars=40, heading_size=1.25, closers=(),
-    margin_left=10, margin_method="linear",
-)  # fmt: skip
-_CJK = re.compile(f"[{CJK_CLASS}{_RULES.tight}]")
+_CJK = re.compile(f"[{CJK_CLASS}{OCR.tight}]")  # what OCR counts as Chinese in a cell
 
 
 def _join_tokens(tokens: list[str]) -> str:
     """Join words or lines: no space next to Chinese, one space between Latin words."""
-    return join_texts(tokens, _RULES.tight)
+    return join_texts(tokens, OCR.tight)
 
 
 def _group_lines(words: list[Word]) -> list[list[Word]]:
@@ -1033,7 +1023,7 @@ def _group_lines(words: list[Word]) -> list[list[Word]]:
 
 def _block_text(lines: list[list[Word]]) -> str:
     """Lines of one cell or paragraph joined (no separator next to Chinese)."""
-    return cjk_punctuation(_join_tokens([line_text(ln, _RULES.space_gap, _RULES.tight) for ln in lines]))
+    return cjk_punctuation(_join_tokens([line_text(ln, OCR.space_gap, OCR.tight) for ln in lines]))
 
 
 _HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
@@ -1079,7 +1069,7 @@ def _near_cjk(text: str, m: re.Match[str]) -> bool:
 
 
 def _cjk(ch: str) -> bool:
-    return is_cjk(ch, _RULES.tight)
+    return is_cjk(ch, OCR.tight)
 
 
 @dataclass
@@ -1109,10 +1099,10 @@ def layout(words: list[Word], tables: list[TableBox], page: int | None = None) -
     items: list[tuple[float, Block | Table]] = [(t.grid.ys[0], _table(t, page)) for t in tables]
     lines = [_Line.of(ws) for ws in _group_lines(words)]
     body = median(ln.size for ln in lines) if lines else 0.0
-    for para in paragraphs(lines, _RULES, em=body):
+    for para in paragraphs(lines, OCR, em=body):
         text = _block_text([ln.words for ln in para])
         if text:
-            kind: BlockKind = "heading" if is_heading(text, para, body, _RULES) else "paragraph"
+            kind: BlockKind = "heading" if is_heading(text, para, body, OCR) else "paragraph"
             items.append((para[0].y0, Block(text, kind=kind, page=page)))
     items.sort(key=lambda it: it[0])
     every = words + [w for t in tables for b in t.cells for w in b.words]

@@ -1,10 +1,10 @@
 """The shared text layout (``parsers/layout.py``) on generated pages, with both sources' rules.
 
 Each page is drawn here from a known text: paragraphs of CJK and Latin runs, a first-line
-indent of two characters, the last line of a paragraph often short, set at a random font size and
-position, as PDF character boxes (the font's advance box, 1.2 em high) or as OCR word boxes
-(the ink, about 0.9 em high, with jitter and a slight skew). The layout must give back the
-lines and paragraphs that were drawn.
+indent of two characters (or none after a short line), the last line often short, set at a
+random font size and position, as PDF character boxes (the font's advance box, 1.2 em high)
+or as OCR word boxes (the ink, about 0.9 em high, with jitter and a slight skew). The layout
+must give back the lines and paragraphs that were drawn.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from statistics import median
 import pytest
 
 from parsers import layout
-from parsers.formats._pdfpage import RULES as PDF_RULES
-from parsers.ocr import _RULES as OCR_RULES
 
 CJK = "政府信息公开工作年度报告本机关依申请主动公开办理结果行政复议诉讼"
 LATIN = ["annual", "report", "GB/T", "2024", "www.gov.cn"]
@@ -128,7 +126,7 @@ def _expected(tokens: list[str]) -> str:
 @pytest.mark.parametrize("source", ["pdf", "ocr"])
 def test_generated_pages_give_back_their_lines_and_paragraphs(source: str) -> None:
     ocr = source == "ocr"
-    rules = OCR_RULES if ocr else PDF_RULES
+    rules = layout.OCR if ocr else layout.PDF
     for seed in range(40):
         rng = random.Random(seed)
         boxes, paras, em = _draw(rng, ocr)
@@ -143,7 +141,7 @@ def test_generated_pages_give_back_their_lines_and_paragraphs(source: str) -> No
 
 
 def test_a_larger_short_line_is_a_heading_and_body_text_is_not() -> None:
-    for rules in (PDF_RULES, OCR_RULES):
+    for rules in (layout.PDF, layout.OCR):
         title = [_line([Box("标题", 0, 0, 44, 22)], 22.0)]
         body = [_line([Box("正文", 0, 40, 32, 56)], 16.0)]
         assert layout.is_heading("年度报告", title, 16.0, rules)

@@ -7,7 +7,7 @@
   advance box, so neighbouring characters touch and a line has one height). PDFium's
   *generated* spaces and line breaks are dropped (WPS letter-spaces table headers, which
   PDFium reads as "商 业 企 业"); the document's own spaces are kept as ``" "``.
-- A run of characters becomes text by :mod:`parsers.layout` with the PDF's :data:`RULES`.
+- A run of characters becomes text by :mod:`parsers.layout` with the PDF's rules.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from parsers.document import ParseError
-from parsers.layout import Rules, group_lines, join_texts, line_text
+from parsers.layout import PDF, group_lines, join_texts, line_text
 
 if TYPE_CHECKING:
     from parsers.formats._pdftables import Part
@@ -28,16 +28,6 @@ if TYPE_CHECKING:
 
 _EOF_WINDOW = 8192  # %%EOF must appear this close to the end, else the file was cut short
 _BIG_GLYPH = 40.0  # pt: a loose box this large is checked against the real font size
-
-# Layout rules for PDF characters (see parsers.layout): loose boxes are ~1.2 em high, so a
-# gap of 0.15 of that is a space; a line's size is its exact font size, the unit of the
-# paragraph rules; the left margin is the leftmost line start.
-RULES = Rules(
-    space_gap=0.15, tight="",
-    para_gap=1.0, para_size=0.15, para_indent=1.0, para_short=3.0,
-    heading_lines=2, heading_chars=60, heading_size=1.15, closers=("。", "；", "，", ";", ","),
-    margin_left=0, margin_method="lower",
-)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -226,4 +216,4 @@ def char_style(textpage: pdfium.PdfTextPage, index: int) -> tuple[str, bool]:
 
 def chars_text(chars: list[Char]) -> str:
     """The text of characters in one area (a table cell): its lines, joined."""
-    return join_texts([line_text(g, RULES.space_gap) for g in group_lines(chars)])
+    return join_texts([line_text(g, PDF.space_gap) for g in group_lines(chars)])

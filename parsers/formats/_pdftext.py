@@ -1,7 +1,7 @@
 """The running text of a born-digital PDF: characters outside tables → lines → paragraphs.
 
 1. Characters are grouped into lines and lines into **paragraphs** by :mod:`parsers.layout`
-   with the PDF's rules (:data:`parsers.formats._pdfpage.RULES`): a gap, a change of font
+   with the PDF's rules (:data:`parsers.layout.PDF`): a gap, a change of font
    size or weight, a first-line indent or a short previous line starts a new one; two
    centred title lines in the same large font stay one.
 2. A line's size is the em width of its CJK characters; it is **bold** when both ends are
@@ -21,9 +21,10 @@ from statistics import median
 import pypdfium2 as pdfium
 
 from parsers.document import Block, BlockKind, Table
-from parsers.formats._pdfpage import RULES, Char, Page, char_style
+from parsers.formats._pdfpage import Char, Page, char_style
 from parsers.formats._pdftables import Part, table_from_part
 from parsers.layout import (
+    PDF,
     is_cjk,
     is_heading,
     join_texts,
@@ -67,7 +68,7 @@ def make_line(chars: list[Char], textpage: pdfium.PdfTextPage) -> Line | None:
         return None
     first, last = char_style(textpage, glyphs[0].index), char_style(textpage, glyphs[-1].index)
     return Line(
-        text=line_text(chars, RULES.space_gap),
+        text=line_text(chars, PDF.space_gap),
         x0=min(c.x0 for c in glyphs),
         y0=min(c.y0 for c in glyphs),
         x1=max(c.x1 for c in glyphs),
@@ -126,7 +127,7 @@ def _paragraphs(lines: list[Line], page: Page, left: float, right: float, body_s
     def together(prev: Line, line: Line) -> bool:
         return _is_title_continuation(prev, line, body_size)
 
-    groups = paragraphs(lines, RULES, together=together, edges=(left, right))
+    groups = paragraphs(lines, PDF, together=together, edges=(left, right))
     return [_Para(group, page.number) for group in groups]
 
 
@@ -139,7 +140,7 @@ def _is_title_continuation(prev: Line, line: Line, body_size: float) -> bool:
 
 
 def _kind(para: _Para, body_size: float) -> BlockKind:
-    return "heading" if is_heading(_para_text(para), para.lines, body_size, RULES) else "paragraph"
+    return "heading" if is_heading(_para_text(para), para.lines, body_size, PDF) else "paragraph"
 
 
 def _para_text(para: _Para) -> str:
@@ -148,7 +149,7 @@ def _para_text(para: _Para) -> str:
 
 def _margins(page: Page) -> tuple[float, float]:
     """Left and right edges of the page's text (ignoring a few overhanging lines)."""
-    return margins([ln for ln in page.lines if ln.n_chars >= 4] or page.lines, RULES)
+    return margins([ln for ln in page.lines if ln.n_chars >= 4] or page.lines, PDF)
 
 
 def _page_items(page: Page, body_size: float) -> list[_Para | Part]:
@@ -176,7 +177,7 @@ def _continues_paragraph(prev: _Para, prev_page: Page, nxt: _Para, page: Page) -
     the next page is neither indented nor in another font."""
     # The vertical gap test cannot fire across pages (the next line starts near the top).
     left, right = _margins(page)[0], _margins(prev_page)[1]
-    return not starts_paragraph(prev.lines[-1], nxt.lines[0], left, right, RULES)
+    return not starts_paragraph(prev.lines[-1], nxt.lines[0], left, right, PDF)
 
 
 def assemble(pages: list[Page], body_size: float) -> list[Block | Table]:

@@ -59,6 +59,7 @@ def find_parts(hs: list[Rule], vs: list[Rule], page: int, chars: list[Char]) -> 
 
 
 def _part_for(hs: list[Rule], vs: list[Rule], page: int) -> Part | None:
+    """The table drawn by a group of touching rules, or None for a single framed box."""
     grid = make_grid(hs, vs, _SAME_POS)
     if (len(grid.xs) - 1) * (len(grid.ys) - 1) < 2:
         return None  # a single box (framed text) is not a table
@@ -162,6 +163,7 @@ def _is_cut_cell(above: str, below: str, rows_above: int, rows_below: int) -> bo
 
 
 def table_from_part(part: Part) -> Table:
+    """The document's table: merged cells with their text, cells cut by a page break rejoined."""
     grid = make_grid(part.hs, part.vs, _SAME_POS)
     spans = _spans(grid, part.chars)
     if part.junctions and _rejoin_cut_cells(grid, spans, part.junctions):

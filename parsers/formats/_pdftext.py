@@ -1,9 +1,9 @@
 """The running text of a born-digital PDF: characters outside tables → lines → paragraphs.
 
 1. Characters are grouped into lines and lines into **paragraphs** by :mod:`parsers.layout`
-   with the PDF's rules (:data:`parsers.layout.PDF`): a gap, a change of font
-   size or weight, a first-line indent or a short previous line starts a new one; two
-   centred title lines in the same large font stay one.
+   with the PDF's rules (:data:`parsers.layout.PDF`): a gap, a change of font size or
+   weight, a first-line indent or a short previous line starts a new one; two centred
+   title lines in the same large font stay one.
 2. A line's size is the em width of its CJK characters; it is **bold** when both ends are
    in a bold weight or fake bold (fill + stroke), or in a bold-looking font that is not the
    body font. Short paragraphs in a larger or bold font are **headings**.
@@ -43,6 +43,8 @@ _BOLD_FONT = re.compile(r"bold|heavy|black|hei|黑|标宋|xbs|xiaobiaosong", re.
 
 @dataclass(slots=True)
 class Line:
+    """A text line outside tables, with what decides paragraphs and headings."""
+
     text: str
     x0: float
     y0: float  # top
@@ -57,11 +59,14 @@ class Line:
 
 @dataclass
 class _Para:
+    """A paragraph's lines and the page it starts on."""
+
     lines: list[Line]
     page: int
 
 
 def make_line(chars: list[Char], textpage: pdfium.PdfTextPage) -> Line | None:
+    """A line of characters with its box, size and font, or None when it is only spaces."""
     # Leading spaces (U+3000 indents) must not hide the indent: measure glyphs only.
     glyphs = [c for c in chars if c.text != " "]
     if not glyphs:
@@ -124,6 +129,8 @@ def body_size(pages: list[Page]) -> float:
 
 
 def _paragraphs(lines: list[Line], page: Page, left: float, right: float, body_size: float) -> list[_Para]:
+    """A run of lines between tables as paragraphs, within the page's text edges."""
+
     def together(prev: Line, line: Line) -> bool:
         return _is_title_continuation(prev, line, body_size)
 
@@ -181,6 +188,7 @@ def _continues_paragraph(prev: _Para, prev_page: Page, nxt: _Para, page: Page) -
 
 
 def assemble(pages: list[Page], body_size: float) -> list[Block | Table]:
+    """The document's blocks and tables in reading order, paragraphs joined across pages."""
     items: list[_Para | Part] = []
     seen: set[int] = set()
     for prev_page, page in zip([None, *pages], pages, strict=False):

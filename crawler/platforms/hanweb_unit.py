@@ -34,7 +34,7 @@ from scrapy.http import TextResponse
 from crawler.links import Link, extract_links
 from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
-from crawler.platforms.hanweb import attachment_links, metadata_table, record_links
+from crawler.platforms.hanweb import record_links
 
 NAME = "hanweb_unit"
 UNIT_API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
@@ -168,12 +168,6 @@ class HanwebUnit(Platform):
         if fragment and record_links(fragment, info["page"]) and page < MAX_PAGES:
             return [unit_request(unit, page + 1, page_url=info["page"], discover=True)]  # go on
         return []
-
-    def metadata(self, response: TextResponse) -> dict[str, str]:
-        return metadata_table(response)
-
-    def attachment_links(self, response: TextResponse) -> Iterable[Link]:
-        return attachment_links(response)
 
 
 def _pager_counts(fragment: str) -> list[int]:

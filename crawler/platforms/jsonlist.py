@@ -32,7 +32,7 @@ from scrapy.http import TextResponse
 
 from crawler.links import Link
 from crawler.platforms.base import Platform
-from crawler.platforms.trs import meta_of
+from crawler.platforms.shared import meta_of
 from parsers.titles import normalize
 
 NAME = "jsonlist"

@@ -79,6 +79,8 @@ from parsers.forms import snap_label
 from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
 from parsers.ocr_sums import recheck
+from vocabulary import CJK_CHAR as _CJK
+from vocabulary import is_cjk as _is_cjk
 
 # ----------------------------------------------------------------------------- limits
 
@@ -998,12 +1000,6 @@ def parse_tsv(tsv: str) -> Iterator[tuple[int, Word]]:
 
 
 # ----------------------------------------------------------------------------- text layout
-
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’…—·]")
-
-
-def _is_cjk(ch: str) -> bool:
-    return bool(_CJK.match(ch))
 
 
 def _join_tokens(tokens: list[str], gaps: list[bool] | None = None) -> str:

@@ -27,7 +27,6 @@ from crawler.platforms import PLATFORMS, platform_for
 from crawler.platforms.generic import Generic
 from crawler.platforms.hanweb import Hanweb, parse_datastore
 from crawler.platforms.hanweb_unit import HanwebUnit
-from parsers.titles import is_report_title
 from tests.helpers import (
     ROOT,
     Crawl,
@@ -38,6 +37,7 @@ from tests.helpers import (
 )
 from tests.mockportal import Site, demo_sites
 from tests.mockportal.families.hanweb import COLUMN_PAGES, UNIT_API, HanwebMockServer, hanweb_sites
+from vocabulary import is_report_title
 
 REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
 YUHANG_ANSWER = REALWORLD / "portals_cms" / "hanweb_yuhang_dataproxy_response.excerpt.xml"

@@ -26,10 +26,9 @@ from crawler.filenames import content_disposition_filename, url_filename
 from crawler.middlewares.bodies import BODY_FILE
 from crawler.runs import Recorded, crawl_site, record_problem, run_context
 from nianbao.outcome import RUN_END, is_machine_fault, machine_fault, one_line
+from vocabulary import FILE_ROLES
 
 logger = logging.getLogger(__name__)
-
-ATTACHMENT_ROLES = {"attachment"}
 
 
 class ArchiveMiddleware:
@@ -117,7 +116,7 @@ class ArchiveMiddleware:
             referer=request.meta.get("referer") or _header(request, b"Referer"),
             link_text=request.meta.get("link_text"),
             role=role,
-            filename=_filename(request, response) if role in ATTACHMENT_ROLES else None,
+            filename=_filename(request, response) if role in FILE_ROLES else None,
             size=size,
             sha256=sha256,
         )

@@ -41,7 +41,7 @@ from scrapy.http import TextResponse
 from crawler.links import Link
 from crawler.platforms.shared import as_int, json_object, meta_of
 from crawler.platforms.trs import TRS
-from parsers.titles import normalize
+from vocabulary import normalize
 
 SEARCH_PATH = "/fjdzapp/search"
 _MARKER = re.compile(r"list2\.trsapi|/fjdzapp/")

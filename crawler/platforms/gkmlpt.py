@@ -36,7 +36,7 @@ from crawler.links import Link
 from crawler.platforms.base import Platform
 from crawler.platforms.shared import as_int, attachments, json_object, meta_of
 from crawler.platforms.trs import TRS
-from parsers.titles import is_column_label, normalize
+from vocabulary import is_column_label, normalize
 
 _CONFIG = re.compile(r"window\._CONFIG\s*=")
 _SID = re.compile(r"""\bSID\s*:\s*['"]?(\w+)""")

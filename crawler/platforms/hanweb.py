@@ -50,7 +50,7 @@ from scrapy.http import TextResponse
 from crawler.links import Link, best_title, extract_links, unwrap_href
 from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
-from parsers.titles import is_report_title, normalize
+from vocabulary import is_report_title, normalize
 
 NAME = "hanweb"
 MODULE_DIRS = ("/module/jpage/", "/module/web/jpage/", "/module/jslib/jquery/jpage/")

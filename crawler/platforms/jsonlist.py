@@ -33,7 +33,7 @@ from scrapy.http import TextResponse
 from crawler.links import Link
 from crawler.platforms.base import Platform
 from crawler.platforms.shared import meta_of
-from parsers.titles import normalize
+from vocabulary import normalize
 
 NAME = "jsonlist"
 MAX_PAGES = 300

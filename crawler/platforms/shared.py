@@ -36,7 +36,7 @@ from crawler.links import (
     join_url,
     unwrap_href,
 )
-from parsers.titles import normalize
+from vocabulary import normalize
 
 MAX_PAGES = 500  # a pager claiming more is broken; never queue more than this
 STUB_MAX_BYTES = 8192

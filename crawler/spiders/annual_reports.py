@@ -43,7 +43,7 @@ from crawler.render import render_meta
 from crawler.runs import record_problem, run_context
 from crawler.scoring import COLUMN, LISTING, MEDIUM, NEVER, STRONG, score_link
 from crawler.sites import Site, load_sites, select_sites
-from parsers.titles import is_column_label, is_report_title, normalize
+from vocabulary import is_column_label, is_report_title, normalize
 
 DISCOVERY_BUDGET = 300  # default of NIANBAO_DISCOVERY_BUDGET: discovery pages per site
 WEAK_BATCH = 4  # weak links released at a time when the crawl would otherwise end

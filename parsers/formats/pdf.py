@@ -53,6 +53,7 @@ import pypdfium2.raw as pdfium_c
 
 from parsers.document import Block, BlockKind, Cell, Document, ParseError, Table
 from parsers.grid import Grid, Rule, make_grid, merged_cells, nearest, rule_groups
+from vocabulary import is_cjk as _is_cjk
 
 NAME = "pdf"
 MEDIA_TYPE = "application/pdf"
@@ -696,21 +697,6 @@ def _without_repeated_header(a: _Part, b: _Part) -> _Part:
 
 
 # ----------------------------------------------------------------------------- text
-
-
-def _is_cjk(ch: str) -> bool:
-    """Chinese/Japanese characters and full-width punctuation (no spaces around them).
-
-    >>> _is_cjk("中"), _is_cjk("，"), _is_cjk("a"), _is_cjk("1")
-    (True, True, False, False)
-    """
-    return (
-        "\u2e80" <= ch <= "\u9fff"
-        or "\uf900" <= ch <= "\ufaff"
-        or "\ufe30" <= ch <= "\ufe4f"
-        or "\uff00" <= ch <= "\uffef"
-        or "\U00020000" <= ch <= "\U0003134f"
-    )
 
 
 def _group_lines(chars: list[_Char]) -> list[list[_Char]]:

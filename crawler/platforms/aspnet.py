@@ -18,7 +18,7 @@ request's meta. The chain ends on the page without a later postback. (AspNetPage
 ... <input type="hidden" name="__EVENTTARGET" value=""><input type="hidden" name="__EVENTARGUMENT">
 ... <table><tr><td><span>1</span> <a href="javascript:__doPostBack('gv','Page$2')">2</a></td></tr>
 ... </table></form>''')
->>> [(r.method, r.url, r.meta["aspnet_page"]) for r in AspNet().next_pages(page)]
+>>> [(r.method, r.url, r.meta[Meta.ASPNET_PAGE]) for r in AspNet().next_pages(page)]
 [('POST', 'http://x.test/nb/List.aspx', 2)]
 >>> sorted(AspNet().next_pages(page)[0].body.decode().split("&"))
 ['__EVENTARGUMENT=Page%242', '__EVENTTARGET=gv', '__VIEWSTATE=dDwxNTM7Pg%3D%3D']
@@ -37,6 +37,7 @@ from crawler.links import Link
 from crawler.platforms.base import Platform
 from crawler.platforms.generic import Generic
 from crawler.platforms.shared import meta_of
+from vocabulary import Meta
 
 _POSTBACK = re.compile(r"""__doPostBack\(\s*['"]([^'"]*)['"]\s*,\s*['"]([^'"]*)['"]\s*\)""")
 _PAGE_ARGUMENT = re.compile(r"^(?:Page\$)?(\d+|Next)$", re.I)
@@ -62,7 +63,7 @@ class AspNet(Platform):
         fields = form_fields(form)
         fields.update({"__EVENTTARGET": target, "__EVENTARGUMENT": argument})
         action = urljoin(response.urljoin(""), form.attrib.get("action") or response.url)
-        meta = {"platform": self.name, "aspnet_page": current + 1}
+        meta = {Meta.PLATFORM: self.name, Meta.ASPNET_PAGE: current + 1}
         return [FormRequest(action, formdata=fields, meta=meta), *pages]
 
 

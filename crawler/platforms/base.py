@@ -6,7 +6,7 @@ accepts everything and comes last.
 
 Listings paged by an API (Hanweb ``dataproxy.jsp``, TRS list APIs, gkmlpt JSON …): a
 platform's :meth:`next_pages` yields ready :class:`~scrapy.Request` objects for the API and
-marks them with ``meta={"platform": self.name}``. The answers (XML, JSON) come back to the
+marks them with ``meta={Meta.PLATFORM: self.name}``. The answers (XML, JSON) come back to the
 same platform, whatever their shape, because :func:`~crawler.platforms.platform_for`
 honours that mark before trying ``detect``. Leave ``callback`` unset: the spider routes
 the answer to its listing step (and fills in ``role``/``referer``).

@@ -41,7 +41,7 @@ from scrapy.http import TextResponse
 from crawler.links import Link
 from crawler.platforms.shared import as_int, json_object, meta_of
 from crawler.platforms.trs import TRS
-from vocabulary import normalize
+from vocabulary import Meta, normalize
 
 SEARCH_PATH = "/fjdzapp/search"
 _MARKER = re.compile(r"list2\.trsapi|/fjdzapp/")
@@ -95,7 +95,7 @@ class FujianTRS(TRS):
         return FormRequest(
             urljoin(url, SEARCH_PATH),
             formdata={**form, "page": str(page)},
-            meta={"platform": self.name, "trsapi_form": form, "trsapi_planned": planned},
+            meta={Meta.PLATFORM: self.name, Meta.TRSAPI_FORM: form, Meta.TRSAPI_PLANNED: planned},
         )
 
 

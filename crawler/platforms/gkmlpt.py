@@ -36,7 +36,7 @@ from crawler.links import Link
 from crawler.platforms.base import Platform
 from crawler.platforms.shared import as_int, attachments, json_object, meta_of
 from crawler.platforms.trs import TRS
-from vocabulary import is_column_label, normalize
+from vocabulary import Meta, is_column_label, normalize
 
 _CONFIG = re.compile(r"window\._CONFIG\s*=")
 _SID = re.compile(r"""\bSID\s*:\s*['"]?(\w+)""")
@@ -93,7 +93,7 @@ class Gkmlpt(Platform):
     def _api(self, url: str, category: str, sid: str, page: int) -> Request:
         return Request(
             urljoin(url, f"/gkmlpt/api/all/{category}?page={page}&sid={sid}"),
-            meta={"platform": self.name, "gkmlpt_page": page, "gkmlpt_sid": sid},
+            meta={Meta.PLATFORM: self.name, Meta.GKMLPT_PAGE: page, Meta.GKMLPT_SID: sid},
         )
 
     def attachment_links(self, response: TextResponse) -> Iterable[Link]:

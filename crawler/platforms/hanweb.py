@@ -15,7 +15,7 @@ pages (usually three) per call:
   ``<nextgroup>`` link (used when only that link says where the rest is).
 
 The answers are XML datastores again (``<totalrecord>`` tells the total when the page did
-not). Requests are marked ``meta["platform"] = "hanweb"`` so the answers come back here.
+not). Requests are marked ``meta[Meta.PLATFORM] = "hanweb"`` so the answers come back here.
 Everything XML is parsed without DTDs, entities or network access.
 
 >>> store = parse_datastore('''<datastore><totalrecord>52</totalrecord>
@@ -50,7 +50,7 @@ from scrapy.http import TextResponse
 from crawler.links import Link, best_title, extract_links, unwrap_href
 from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
-from vocabulary import is_report_title, normalize
+from vocabulary import Meta, is_report_title, normalize
 
 NAME = "hanweb"
 MODULE_DIRS = ("/module/jpage/", "/module/web/jpage/", "/module/jslib/jquery/jpage/")
@@ -350,7 +350,7 @@ def _this_column(listings: list[Listing], url: str) -> list[Listing]:
 def listing_request(listing: Listing, k: int, *, page_url: str, discover: bool) -> Request:
     """Call ``k`` (0-based) of a listing, marked so that the answer comes back to Hanweb."""
     state = {"listing": asdict(listing), "call": k, "page": page_url, "discover": discover}
-    meta = {"platform": NAME, "hanweb": state}
+    meta = {Meta.PLATFORM: NAME, Meta.HANWEB: state}
     headers = {"X-Requested-With": "XMLHttpRequest"}
     if listing.method == "POST":
         start, end = call_range(k, per_page=listing.per_page, group=listing.group)
@@ -390,7 +390,7 @@ class Hanweb(Platform):
         return bool(_MARKERS.search(head) or _COLUMN_LINK.search(head))
 
     def item_links(self, response: TextResponse) -> Iterable[Link]:
-        info = response.meta.get("hanweb")
+        info = response.meta.get(Meta.HANWEB)
         if info is not None:  # a dataproxy.jsp answer
             base = info.get("page") or response.url
             store = parse_datastore(response.text)
@@ -405,7 +405,7 @@ class Hanweb(Platform):
         return list(links.values())
 
     def next_pages(self, response: TextResponse) -> Iterable[Link | Request]:
-        info = response.meta.get("hanweb")
+        info = response.meta.get(Meta.HANWEB)
         if info is not None:
             return self._after_answer(response, info)
         listings = page_listings(response)

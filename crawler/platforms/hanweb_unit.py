@@ -8,7 +8,7 @@ parameters (``{'parseType':'bulidstatic','webId':…,'tplSetId':…,'pageType':'
 or ``rows=`` / ``count=`` attributes). Further pages come from
 ``GET /api-gateway/jpaas-publish-server/front/page/build/unit?<unit parameters>&paramJson=
 {"pageNo":N,"pageSize":rows}``, which answers ``{"data": {"html": "…"}}`` holding the same list
-markup and pager. Requests are marked ``meta["platform"] = "hanweb_unit"`` so the answers come
+markup and pager. Requests are marked ``meta[Meta.PLATFORM] = "hanweb_unit"`` so the answers come
 back here. ``queryData`` is read by pattern, never evaluated.
 
 >>> query_data("{'parseType':'bulidstatic','pageId':'1229','tagId':'信息列表'}")
@@ -35,6 +35,7 @@ from crawler.links import Link, extract_links
 from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
 from crawler.platforms.hanweb import record_links
+from vocabulary import Meta
 
 NAME = "hanweb_unit"
 UNIT_API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
@@ -98,7 +99,7 @@ def unit_request(unit: Unit, page: int, *, page_url: str, discover: bool) -> Req
     state = {"unit": asdict(unit), "pageNo": page, "page": page_url, "discover": discover}
     return Request(
         unit_api_url(unit.api, unit.params, page=page, rows=unit.rows),
-        meta={"platform": NAME, "hanweb_unit": state},
+        meta={Meta.PLATFORM: NAME, Meta.HANWEB_UNIT: state},
         headers={"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, */*"},
     )
 
@@ -134,7 +135,7 @@ class HanwebUnit(Platform):
         return bool(_MARKERS.search(response.text[:400_000]))
 
     def item_links(self, response: TextResponse) -> Iterable[Link]:
-        info = response.meta.get("hanweb_unit")
+        info = response.meta.get(Meta.HANWEB_UNIT)
         if info is None:
             return extract_links(response.selector, response.url)
         fragment = answer_html(response)
@@ -146,7 +147,7 @@ class HanwebUnit(Platform):
         return [link for item in items for link in record_links(item.get(), base)]
 
     def next_pages(self, response: TextResponse) -> Iterable[Link | Request]:
-        info = response.meta.get("hanweb_unit")
+        info = response.meta.get(Meta.HANWEB_UNIT)
         if info is not None:
             return self._after_answer(response, info)
         units = page_units(response.selector, response.url)

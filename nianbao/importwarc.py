@@ -50,7 +50,7 @@ from nianbao.export import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS, METADATA_V
 from nianbao.waczfile import WaczError, is_wacz, warcs_inside
 from parsers.formats.html import decode_html
 from parsers.formats.html import sniff as looks_like_html
-from parsers.titles import is_report_title, normalize
+from vocabulary import PAGE, PAGE_ROLES, ROBOTS, is_report_title, normalize
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ _MAX_PAGE_BYTES = 8 << 20  # pages larger than this are not read for titles and 
 _MAX_REDIRECTS = 10
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_MAGIC = b"WARC/"
-PAGE_ROLES = ("home", "section", "listing", "report", "page")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -473,7 +472,7 @@ class _Importer:
         for response in responses:
             if response.role is None:
                 robots = urlsplit(response.uri).path == "/robots.txt"
-                response.role = "robots" if robots else "page"
+                response.role = ROBOTS if robots else PAGE
 
     def _attach(self, link: Link, page: _Response, by_url: dict[str, _Response], *, role: str) -> None:
         """Give the file a link leads to (after redirects in the WARC) a role, with the page

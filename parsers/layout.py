@@ -15,22 +15,23 @@ noisy ink height, so OCR measures against the page's body size instead.
    ``space_gap`` × the line's median box height, but never between two CJK characters nor,
    for a gap, next to one. A box printed twice at (almost) the same place (fake bold) counts
    once.
-3. **Wrapped lines** join with nothing next to CJK, a space between words.
+3. **Wrapped lines** join with nothing next to CJK, a space between words
+   (:func:`vocabulary.join_words`). CJK is :func:`vocabulary.is_cjk`.
 4. **Paragraphs**: a blank gap, a change of size or weight, a first-line indent or a
    previous line stopping short of the right margin starts a new one; the margins are
    percentiles of the lines' starts and ends.
 5. **Headings**: a short paragraph (few lines, few characters, no closing punctuation) in
    a font clearly larger than the body's, or mostly bold.
 
->>> join_texts(["2017", "年", "共", "5", "件"])
-'2017年共5件'
->>> join_texts(["annual", "report", "2024年"])
-'annual report 2024年'
+>>> from types import SimpleNamespace as Box
+>>> line = [Box(text=t, x0=x, y0=0, x1=x + w, y1=12) for t, x, w in
+...         [("2017", 0, 24), ("年", 25, 12), ("www.gov.cn", 50, 60), ("is", 115, 12), ("“", 128, 12)]]
+>>> line_text(line, PDF.space_gap)
+'2017年www.gov.cn is“'
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -38,19 +39,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-# Chinese/Japanese characters and full-width forms: no spaces around them. The one CJK test
-# of the layout (the vocabulary module is to become its home).
-CJK_CLASS = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f"
-_CJK = re.compile(f"[{CJK_CLASS}]")
-
-
-def is_cjk(ch: str, tight: str = "") -> bool:
-    """Whether a character takes no space beside it: CJK, or one of ``tight``.
-
-    >>> is_cjk("中"), is_cjk("，"), is_cjk("a"), is_cjk("1"), is_cjk("“"), is_cjk("“", "“”")
-    (True, True, False, False, False, True)
-    """
-    return bool(_CJK.match(ch)) or (bool(tight) and ch in tight)
+from vocabulary import is_cjk
 
 
 class Box(Protocol):
@@ -85,7 +74,6 @@ class Rules:
     """The thresholds of one source of boxes; sizes are multiples of a font size."""
 
     space_gap: float  # a gap wider than this × the median box height is a space
-    tight: str  # characters besides CJK that take no space beside them
     para_gap: float  # a vertical gap wider than this starts a paragraph …
     para_size: float  # … as does a size change larger than this,
     para_indent: float  # an indent deeper than this,
@@ -102,7 +90,7 @@ class Rules:
 # size is its exact font size, the unit of the paragraph rules; the left margin is the
 # leftmost start of a line.
 PDF = Rules(
-    space_gap=0.15, tight="",
+    space_gap=0.15,
     para_gap=1.0, para_size=0.15, para_indent=1.0, para_short=3.0,
     heading_lines=2, heading_chars=60, heading_size=1.15, closers=("。", "；", "，", ";", ","),
     margin_left=0, margin_method="lower",
@@ -110,10 +98,9 @@ PDF = Rules(
 
 # Tesseract words: boxes are ink (~0.9 em), so a space needs a wider gap; word heights are
 # noisy, so paragraphs are measured against the page's body size and the left margin is the
-# 10th percentile of line starts. Curly quotes, ellipses and dashes are read in Chinese
-# text: no space beside them.
+# 10th percentile of line starts.
 OCR = Rules(
-    space_gap=0.25, tight="“”‘’…—·",
+    space_gap=0.25,
     para_gap=0.9, para_size=0.25, para_indent=1.2, para_short=2.0,
     heading_lines=1, heading_chars=40, heading_size=1.25, closers=(),
     margin_left=10, margin_method="linear",
@@ -155,7 +142,7 @@ def group_lines(boxes: Sequence[B]) -> list[list[B]]:
     return lines
 
 
-def line_text(line: Sequence[Box], space_gap: float, tight: str = "") -> str:
+def line_text(line: Sequence[Box], space_gap: float) -> str:
     """A line's text (rule 2)."""
     glyphs = [b for b in line if b.text != " "]
     if not glyphs:
@@ -171,23 +158,13 @@ def line_text(line: Sequence[Box], space_gap: float, tight: str = "") -> str:
         if prev is not None:
             if b.text == prev.text and b.x0 - prev.x0 < 0.5 * (prev.x1 - prev.x0):
                 continue  # overprinted duplicate
-            left, right = is_cjk(prev.text[-1], tight), is_cjk(b.text[0], tight)
+            left, right = is_cjk(prev.text[-1]), is_cjk(b.text[0])
             wide_gap = b.x0 - prev.x1 > space_gap * height
             if (spaced and not (left and right)) or (wide_gap and not (left or right)):
                 out.append(" ")
         out.append(b.text)
         prev, spaced = b, False
     return "".join(out)
-
-
-def join_texts(texts: Sequence[str], tight: str = "") -> str:
-    """Wrapped lines (or words) joined: nothing next to CJK, a space between words."""
-    out = ""
-    for text in texts:
-        if out and text and not (is_cjk(out[-1], tight) or is_cjk(text[0], tight)):
-            out += " "
-        out += text
-    return out
 
 
 # ----------------------------------------------------------------------------- paragraphs

@@ -49,11 +49,6 @@ Tesseract's digits-only pass (fewest wrong figures), with RapidOCR's recogniser 
 digits for the cells it reads no number in and as a second opinion when a sum breaks
 (``rapidocr-onnxruntime``; ``NIANBAO_OCR_RAPID=0`` turns it off). The ruling lines use
 OpenCV (``opencv-python-headless``).
-
->>> _join_tokens(["2017", "年", "共", "5", "件"])
-'2017年共5件'
->>> _join_tokens(["www.gov.cn", "is", "here"])
-'www.gov.cn is here'
 """
 
 from __future__ import annotations
@@ -76,18 +71,12 @@ from PIL import Image, ImageOps
 from parsers.document import Block, BlockKind, Cell, ParseError, Table
 from parsers.forms import snap_label
 from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
-from parsers.layout import (
-    CJK_CLASS,
-    OCR,
-    group_lines,
-    is_cjk,
-    is_heading,
-    join_texts,
-    line_text,
-    paragraphs,
-)  # fmt: skip
+from parsers.layout import OCR, group_lines, is_heading, line_text, paragraphs
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
 from parsers.ocr_sums import recheck
+from vocabulary import CJK_CHAR as _CJK
+from vocabulary import is_cjk as _is_cjk
+from vocabulary import join_words
 
 # ----------------------------------------------------------------------------- limits
 
@@ -1008,13 +997,6 @@ def parse_tsv(tsv: str) -> Iterator[tuple[int, Word]]:
 
 # ----------------------------------------------------------------------------- text layout
 
-_CJK = re.compile(f"[{CJK_CLASS}{OCR.tight}]")  # what OCR counts as Chinese in a cell
-
-
-def _join_tokens(tokens: list[str]) -> str:
-    """Join words or lines: no space next to Chinese, one space between Latin words."""
-    return join_texts(tokens, OCR.tight)
-
 
 def _group_lines(words: list[Word]) -> list[list[Word]]:
     """Words grouped into text lines, each line left to right."""
@@ -1023,7 +1005,7 @@ def _group_lines(words: list[Word]) -> list[list[Word]]:
 
 def _block_text(lines: list[list[Word]]) -> str:
     """Lines of one cell or paragraph joined (no separator next to Chinese)."""
-    return cjk_punctuation(_join_tokens([line_text(ln, OCR.space_gap, OCR.tight) for ln in lines]))
+    return cjk_punctuation(join_words(line_text(ln, OCR.space_gap) for ln in lines))
 
 
 _HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
@@ -1048,15 +1030,15 @@ def cjk_punctuation(text: str) -> str:
     for i, ch in enumerate(chars):
         prev = chars[i - 1] if i else ""
         nxt = chars[i + 1] if i + 1 < len(chars) else ""
-        beside_cjk = (prev and _cjk(prev)) or (nxt and _cjk(nxt))
+        beside_cjk = (prev and _is_cjk(prev)) or (nxt and _is_cjk(nxt))
         if ch in _HALF_TO_FULL and beside_cjk:
             chars[i] = _HALF_TO_FULL[ch]
         elif ch == '"' and beside_cjk:
             chars[i] = "“" if quote_open else "”"
             quote_open = not quote_open
-        elif ch == "(" and nxt and _cjk(nxt):
+        elif ch == "(" and nxt and _is_cjk(nxt):
             chars[i] = "（"
-        elif ch == ")" and prev and _cjk(prev):
+        elif ch == ")" and prev and _is_cjk(prev):
             chars[i] = "）"
     return "".join(chars)
 
@@ -1065,11 +1047,7 @@ def _near_cjk(text: str, m: re.Match[str]) -> bool:
     """Whether a bracketed part holds Chinese or stands next to it."""
     before = text[m.start() - 1] if m.start() else ""
     after = text[m.end()] if m.end() < len(text) else ""
-    return any(_cjk(c) for c in m.group(1)) or any(c and _cjk(c) for c in (before, after))
-
-
-def _cjk(ch: str) -> bool:
-    return is_cjk(ch, OCR.tight)
+    return any(_is_cjk(c) for c in m.group(1)) or any(c and _is_cjk(c) for c in (before, after))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from statistics import median
 import pytest
 
 from parsers import layout
+from vocabulary import join_words
 
 CJK = "政府信息公开工作年度报告本机关依申请主动公开办理结果行政复议诉讼"
 LATIN = ["annual", "report", "GB/T", "2024", "www.gov.cn"]
@@ -120,7 +121,7 @@ def _line(boxes: list[Box], size: float) -> Line:
 
 
 def _expected(tokens: list[str]) -> str:
-    return layout.join_texts(tokens)
+    return join_words(tokens)
 
 
 @pytest.mark.parametrize("source", ["pdf", "ocr"])
@@ -131,7 +132,7 @@ def test_generated_pages_give_back_their_lines_and_paragraphs(source: str) -> No
         rng = random.Random(seed)
         boxes, paras, em = _draw(rng, ocr)
         groups = layout.group_lines(boxes)
-        texts = [layout.line_text(g, rules.space_gap, rules.tight) for g in groups]
+        texts = [layout.line_text(g, rules.space_gap) for g in groups]
         assert texts == [_expected(t) for p in paras for t in p], f"seed {seed}"
         # A PDF line's size is its font size; OCR's is its ink height, measured against the body.
         lines = [_line(g, median(b.y1 - b.y0 for b in g) if ocr else em) for g in groups]

@@ -20,7 +20,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from parsers.document import ParseError
-from parsers.layout import PDF, group_lines, join_texts, line_text
+from parsers.layout import PDF, group_lines, line_text
+from vocabulary import join_words
 
 if TYPE_CHECKING:
     from parsers.formats._pdftables import Part
@@ -216,4 +217,4 @@ def char_style(textpage: pdfium.PdfTextPage, index: int) -> tuple[str, bool]:
 
 def chars_text(chars: list[Char]) -> str:
     """The text of characters in one area (a table cell): its lines, joined."""
-    return join_texts([line_text(g, PDF.space_gap) for g in group_lines(chars)])
+    return join_words(line_text(g, PDF.space_gap) for g in group_lines(chars))

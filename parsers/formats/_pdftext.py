@@ -25,14 +25,13 @@ from parsers.formats._pdfpage import Char, Page, char_style
 from parsers.formats._pdftables import Part, table_from_part
 from parsers.layout import (
     PDF,
-    is_cjk,
     is_heading,
-    join_texts,
     line_text,
     margins,
     paragraphs,
     starts_paragraph,
 )
+from vocabulary import is_cjk, join_words
 
 # A page-number line: "- 3 -", "3", "第3页", "第 3 页 共 6 页", "3/6".
 _PAGE_NUMBER = re.compile(
@@ -151,7 +150,7 @@ def _kind(para: _Para, body_size: float) -> BlockKind:
 
 
 def _para_text(para: _Para) -> str:
-    return join_texts([ln.text for ln in para.lines])
+    return join_words(ln.text for ln in para.lines)
 
 
 def _margins(page: Page) -> tuple[float, float]:

@@ -120,26 +120,30 @@ def group_lines(boxes: Sequence[B]) -> list[list[B]]:
     [['a', 'b'], ['c', 'd']]
     """
     lines: list[list[B]] = []
-    bands: list[tuple[float, float]] = []
+    bands: list[tuple[float, float]] = []  # each line's top and bottom
     for b in sorted(boxes, key=lambda b: (b.y0 + b.y1, b.x0)):
-        best, best_overlap = None, 0.0
+        y0, y1 = b.y0, b.y1
+        best, best_ratio = -1, 0.5
         for i in range(len(lines) - 1, max(-1, len(lines) - 1 - _LOOKBACK), -1):
             top, bottom = bands[i]
-            overlap = min(bottom, b.y1) - max(top, b.y0)
-            ratio = overlap / max(1.0, min(bottom - top, b.y1 - b.y0))
-            if ratio > 0.5 and ratio > best_overlap:
-                best, best_overlap = i, ratio
-        if best is None:
+            overlap = min(bottom, y1) - max(top, y0)
+            if overlap > 0:
+                ratio = overlap / max(1.0, min(bottom - top, y1 - y0))
+                if ratio > best_ratio:
+                    best, best_ratio = i, ratio
+                    if ratio >= 1.0:
+                        break  # fully inside: no line can overlap more
+        if best < 0:
             lines.append([b])
-            bands.append((b.y0, b.y1))
+            bands.append((y0, y1))
         else:
             lines[best].append(b)
             top, bottom = bands[best]
-            bands[best] = (min(top, b.y0), max(bottom, b.y1))
+            bands[best] = (min(top, y0), max(bottom, y1))
     for line in lines:
         line.sort(key=lambda b: b.x0)
-    lines.sort(key=lambda ln: min(b.y0 for b in ln))
-    return lines
+    order = sorted(range(len(lines)), key=lambda i: bands[i][0])
+    return [lines[i] for i in order]
 
 
 def line_text(line: Sequence[Box], space_gap: float) -> str:
@@ -158,10 +162,11 @@ def line_text(line: Sequence[Box], space_gap: float) -> str:
         if prev is not None:
             if b.text == prev.text and b.x0 - prev.x0 < 0.5 * (prev.x1 - prev.x0):
                 continue  # overprinted duplicate
-            left, right = is_cjk(prev.text[-1]), is_cjk(b.text[0])
             wide_gap = b.x0 - prev.x1 > space_gap * height
-            if (spaced and not (left and right)) or (wide_gap and not (left or right)):
-                out.append(" ")
+            if spaced or wide_gap:
+                left, right = is_cjk(prev.text[-1]), is_cjk(b.text[0])
+                if (spaced and not (left and right)) or (wide_gap and not (left or right)):
+                    out.append(" ")
         out.append(b.text)
         prev, spaced = b, False
     return "".join(out)

@@ -40,7 +40,8 @@ One page goes through these steps:
    change of size starts a new one); a larger one-line paragraph is a heading. Tesseract's
    spaces between Chinese characters are dropped (a space stays only between two
    Latin/digit words with a gap), and ASCII punctuation read next to Chinese becomes the
-   full-width form that was printed (``cjk_punctuation``). Blank cells stay ``""``.
+   full-width form that was printed (``cjk_punctuation``). Blank cells stay ``""``. The
+   rules are those of PDF text (:mod:`parsers.layout`), with thresholds for word boxes.
 
 Engines, chosen per step by measurement on degraded scans of our own and real reports
 (``tests/scans``, ``make bench`` section ``scan``; README, OCR): Tesseract ``chi_sim`` for

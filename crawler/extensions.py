@@ -12,8 +12,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawler.runs import run_context
+from vocabulary import PAGE_ROLES
 
-PAGE_ROLES = ("home", "section", "listing", "report", "other")
 SITE_TIMEOUT = "site_timeout"  # the close reason of a site stopped by its time budget (pool.py)
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 from scrapy.http import Response
 
 from crawler.filenames import content_disposition_filename, url_filename
-from parsers.titles import year_in_title
+from vocabulary import year_in_title
 
 
 class ReportItem(TypedDict):

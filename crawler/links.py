@@ -22,7 +22,7 @@ from weakref import WeakKeyDictionary
 
 from parsel import Selector
 
-from parsers.titles import is_report_title, normalize
+from vocabulary import is_report_title, normalize
 
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx wps xls xlsx et zip rar 7z ofd jpg jpeg png gif tif tiff bmp".split()  # noqa: SIM905

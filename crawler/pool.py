@@ -32,10 +32,11 @@ from urllib.parse import urlsplit
 
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.extensions import PAGE_ROLES, SITE_TIMEOUT
+from crawler.extensions import SITE_TIMEOUT
 from crawler.gc_freeze import freeze_startup_objects
 from crawler.render import cancel_in_flight
 from crawler.sites import Site
+from vocabulary import PAGE_ROLES
 
 logger = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from parsers.titles import is_column_label, is_decoy_title, normalize
+from vocabulary import is_column_label, is_decoy_title, normalize
 
 COLUMN = 100  # a 年报 column by its label
 LISTING = 70  # from here up: a column or sub-column of one (a listing)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from parsers.metrics.dictionary import OUTCOMES  # 申请办理结果 under the 2019 headings
+
 YEAR, SERIES, COUNT = "年度", "类别", "件数"
 
 # Narrowing shared by every chart: an agency name fragment and a region prefix (name or code).
@@ -32,25 +34,6 @@ _WHERE = (
 
 # One value per report and key: a figure printed on the page and in the attachment counts once.
 _FIGURES = "(SELECT report_id, key, max(value) AS value FROM metrics GROUP BY report_id, key)"
-
-# 申请办理结果 (outcomes of applications): GLOB patterns over the 2019/2021 keys and their
-# legacy (2008 form) equivalents, each under the heading of the 2019 form.
-OUTCOMES: list[tuple[str, str]] = [
-    ("requests.result.granted.total", "予以公开"),
-    ("legacy.requests.answered_granted", "予以公开"),
-    ("requests.result.partly_granted.total", "部分公开"),
-    ("legacy.requests.answered_partly_granted", "部分公开"),
-    ("requests.result.denied.*.total", "不予公开"),
-    ("legacy.requests.answered_denied", "不予公开"),
-    ("requests.result.unable.*.total", "无法提供"),
-    ("legacy.requests.answered_not_exist", "无法提供"),
-    ("legacy.requests.answered_not_this_agency", "无法提供"),
-    ("requests.result.not_processed.*.total", "不予处理"),
-    ("requests.result.other.total", "其他处理"),
-    ("legacy.requests.answered_other_channel", "其他处理"),
-    ("legacy.requests.answered_already_public", "其他处理"),
-    ("legacy.requests.answered_correction", "其他处理"),
-]
 
 
 @dataclass(frozen=True)

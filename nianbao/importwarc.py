@@ -59,12 +59,12 @@ from crawler.links import Link
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
 from nianbao.waczfile import WaczError, is_wacz, warcs_inside
 from parsers.formats.html import sniff as looks_like_html
+from vocabulary import PAGE, PAGE_ROLES, ROBOTS
 
 logger = logging.getLogger(__name__)
 
 _MAX_PAGE_BYTES = 8 << 20  # pages larger than this are not read for links
 _MAX_REDIRECTS = 10
-PAGE_ROLES = ("home", "section", "listing", "report", "page")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -404,7 +404,7 @@ class _Importer:
         for response in responses:
             if response.role is None:
                 robots = urlsplit(response.uri).path == "/robots.txt"
-                response.role = "robots" if robots else "page"
+                response.role = ROBOTS if robots else PAGE
 
     def _give_file(self, link: Link, page: _Response, by_url: dict[str, _Response], *, role: str) -> None:
         """Give the file a link leads to a role, unless it is a page or has a role already."""

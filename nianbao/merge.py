@@ -29,6 +29,7 @@ from typing import Any
 from archive import Archive, open_archive
 from archive.lock import RunLock
 from nianbao.exit_codes import ExitCode
+from vocabulary import PAGE_ROLES
 
 CHUNK = 1 << 20
 _SHOWN = 10  # objects named in a refusal
@@ -273,8 +274,6 @@ def _merge_health(target: Archive, runs: list[int]) -> None:
 
 
 def _health_counts(target: Archive, run_id: int, site: str) -> dict[str, int]:
-    from crawler.extensions import PAGE_ROLES
-
     marks = ", ".join("?" for _ in PAGE_ROLES)
     row = target.db.execute(
         f"""SELECT

@@ -19,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from vocabulary import PAGE_ROLES
+
 ACTIVE_ROWS = 12  # active sites listed, the longest-running first
 STRAGGLER_FACTOR = 3.0  # an active site running this many times the median site is a straggler
 
@@ -71,8 +73,7 @@ class CrawlProgress:
         self.live.update(self.render(), refresh=True)
 
     def render(self) -> Group:
-        from crawler.extensions import PAGE_ROLES  # not at import: the other commands need no Scrapy
-        from crawler.render import render_load
+        from crawler.render import render_load  # not at import: the other commands need no Scrapy
 
         pool, now = self.pool, time.monotonic()
         totals = pool.totals

@@ -36,6 +36,7 @@ from archive.db import open_db
 from archive.fts import SEARCH_SQL, refresh_search_index
 from archive.schema import MIGRATIONS
 from nianbao.charts import chart_queries
+from parsers.metrics import dictionary as metric
 
 METRIC_KEYS = "metric_keys"  # the metric dictionary: key, label_zh, label_en, … (parsers/metrics)
 UNDOCUMENTED = "(not documented yet)"
@@ -317,16 +318,16 @@ FACETS = {
 
 # -- canned queries -----------------------------------------------------------------------
 _REQUEST_KEYS = [
-    "requests.new.total",
-    "requests.carried_over.total",
-    "requests.result.granted.total",
-    "requests.result.partly_granted.total",
-    "requests.result.total.total",
-    "requests.carried_forward.total",
-    "legacy.requests.received",
-    "legacy.requests.answered",
-    "review.total",
-    "legacy.review.total",
+    metric.REQUESTS_NEW,
+    metric.REQUESTS_CARRIED_OVER,
+    metric.REQUESTS_GRANTED,
+    metric.REQUESTS_PARTLY_GRANTED,
+    metric.REQUESTS_ANSWERED,
+    metric.REQUESTS_CARRIED_FORWARD,
+    metric.LEGACY_REQUESTS_RECEIVED,
+    metric.LEGACY_REQUESTS_ANSWERED,
+    metric.REVIEWS,
+    metric.LEGACY_REVIEWS,
 ]
 
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from archive import Archive
 from archive.warc import warc_date
+from vocabulary import ENTRY_PAGE_ROLES
 
-PAGE_ROLES = ("home", "report")
 MAX_WARC_MEMBER = 64 << 30  # a WARC inside a WACZ larger than this is refused (64 GiB)
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -48,10 +48,10 @@ def pages(archive: Archive, where: str, params: list[Any]) -> Iterator[dict[str,
         "coalesce(max(r.title), max(f.link_text), max(s.agency), f.site) AS title "
         f"FROM (SELECT * FROM fetches {where}) f LEFT JOIN reports r ON r.url IN (f.url, f.final_url) "
         "LEFT JOIN sites s ON s.name = f.site "
-        f"WHERE f.status IN (200, 304) AND f.role IN ({', '.join('?' for _ in PAGE_ROLES)}) "
+        f"WHERE f.status IN (200, 304) AND f.role IN ({', '.join('?' for _ in ENTRY_PAGE_ROLES)}) "
         "GROUP BY coalesce(f.final_url, f.url) ORDER BY min(f.id)"
     )
-    for row in archive.db.query(sql, [*params, *PAGE_ROLES]):
+    for row in archive.db.query(sql, [*params, *ENTRY_PAGE_ROLES]):
         # ts: the WARC-Date of the capture, as the WARC gives it
         yield {"url": row["url"], "ts": warc_date(row["ts"]), "title": row["title"] or row["url"]}
 

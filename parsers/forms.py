@@ -23,6 +23,8 @@ import unicodedata
 from difflib import SequenceMatcher
 from functools import cache
 
+from vocabulary import HAN_CHAR as _CJK
+
 TABLE2_2021 = [
     "第二十条第（一）项", "信息内容", "本年制发件数", "本年废止件数", "现行有效件数", "规章",
     "行政规范性文件", "第二十条第（五）项", "本年处理决定数量", "行政许可", "第二十条第（六）项",
@@ -81,7 +83,6 @@ MIN_SIMILARITY = 0.6  # share of characters in common (difflib ratio)
 MIN_MARGIN = 0.1  # over the next best label, so a reading between two labels stays as read
 
 _BRACKETS = str.maketrans("〈《［【〔<>》〉］】〕", "（（（（（（））））））")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _key(text: str) -> str:

@@ -40,7 +40,8 @@ One page goes through these steps:
    change of size starts a new one); a larger one-line paragraph is a heading. Tesseract's
    spaces between Chinese characters are dropped (a space stays only between two
    Latin/digit words with a gap), and ASCII punctuation read next to Chinese becomes the
-   full-width form that was printed (``cjk_punctuation``). Blank cells stay ``""``.
+   full-width form that was printed (``cjk_punctuation``). Blank cells stay ``""``. The
+   rules are those of PDF text (:mod:`parsers.layout`), with thresholds for word boxes.
 
 Engines, chosen per step by measurement on degraded scans of our own and real reports
 (``tests/scans``, ``make bench`` section ``scan``; README, OCR): Tesseract ``chi_sim`` for
@@ -49,11 +50,6 @@ Tesseract's digits-only pass (fewest wrong figures), with RapidOCR's recogniser 
 digits for the cells it reads no number in and as a second opinion when a sum breaks
 (``rapidocr-onnxruntime``; ``NIANBAO_OCR_RAPID=0`` turns it off). The ruling lines use
 OpenCV (``opencv-python-headless``).
-
->>> _join_tokens(["2017", "年", "共", "5", "件"])
-'2017年共5件'
->>> _join_tokens(["www.gov.cn", "is", "here"])
-'www.gov.cn is here'
 """
 
 from __future__ import annotations
@@ -67,7 +63,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 from statistics import median
 
@@ -77,8 +72,12 @@ from PIL import Image, ImageOps
 from parsers.document import Block, BlockKind, Cell, ParseError, Table
 from parsers.forms import snap_label
 from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
+from parsers.layout import OCR, group_lines, is_heading, line_text, paragraphs
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
 from parsers.ocr_sums import recheck
+from vocabulary import CJK_CHAR as _CJK
+from vocabulary import is_cjk as _is_cjk
+from vocabulary import join_words
 
 # ----------------------------------------------------------------------------- limits
 
@@ -999,58 +998,15 @@ def parse_tsv(tsv: str) -> Iterator[tuple[int, Word]]:
 
 # ----------------------------------------------------------------------------- text layout
 
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f“”‘’…—·]")
-
-
-def _is_cjk(ch: str) -> bool:
-    return bool(_CJK.match(ch))
-
-
-def _join_tokens(tokens: list[str], gaps: list[bool] | None = None) -> str:
-    """Join a line's words: no space next to Chinese, one space between Latin words."""
-    out = ""
-    for i, tok in enumerate(tokens):
-        if out and not _is_cjk(out[-1]) and not _is_cjk(tok[0]) and (gaps is None or gaps[i]):
-            out += " "
-        out += tok
-    return out
-
 
 def _group_lines(words: list[Word]) -> list[list[Word]]:
-    """Words grouped into text lines (vertical overlap), each line left to right."""
-    lines: list[list[Word]] = []
-    bounds: list[tuple[float, float]] = []
-    for w in sorted(words, key=lambda w: (w.cy, w.x0)):
-        best, best_overlap = None, 0.0
-        for i in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
-            top, bottom = bounds[i]
-            overlap = min(bottom, w.y1) - max(top, w.y0)
-            ratio = overlap / max(1.0, min(bottom - top, w.y1 - w.y0))
-            if ratio > 0.5 and ratio > best_overlap:
-                best, best_overlap = i, ratio
-        if best is None:
-            lines.append([w])
-            bounds.append((w.y0, w.y1))
-        else:
-            lines[best].append(w)
-            top, bottom = bounds[best]
-            bounds[best] = (min(top, w.y0), max(bottom, w.y1))
-    for line in lines:
-        line.sort(key=lambda w: w.x0)
-    lines.sort(key=lambda ln: min(w.y0 for w in ln))
-    return lines
-
-
-def _line_text(line: list[Word]) -> str:
-    height = median(w.height for w in line)
-    gaps = [i > 0 and w.x0 - line[i - 1].x1 > 0.25 * height for i, w in enumerate(line)]
-    return _join_tokens([w.text for w in line], gaps)
+    """Words grouped into text lines, each line left to right."""
+    return group_lines(words)
 
 
 def _block_text(lines: list[list[Word]]) -> str:
     """Lines of one cell or paragraph joined (no separator next to Chinese)."""
-    texts = [t for t in (_line_text(ln) for ln in lines) if t]
-    return cjk_punctuation(_join_tokens(texts)) if texts else ""
+    return cjk_punctuation(join_words(line_text(ln, OCR.space_gap) for ln in lines))
 
 
 _HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
@@ -1103,6 +1059,7 @@ class _Line:
     x1: float
     y1: float
     size: float  # median character height
+    bold: bool = False  # OCR does not tell
 
     @classmethod
     def of(cls, words: list[Word]) -> _Line:
@@ -1116,44 +1073,16 @@ class _Line:
         )
 
 
-def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
-    """Lines grouped into paragraphs: a gap, an indent, a short line or a new size splits."""
-    if not lines:
-        return []
-    body = median(ln.size for ln in lines)
-    left = float(np.percentile([ln.x0 for ln in lines], 10))
-    right = float(np.percentile([ln.x1 for ln in lines], 90))
-    paras: list[list[_Line]] = [[lines[0]]]
-    for prev, line in pairwise(lines):
-        gap = line.y0 - prev.y1
-        new = (
-            gap > 0.9 * body
-            or line.x0 > left + 1.2 * body
-            or prev.x1 < right - 2.0 * body
-            or abs(line.size - prev.size) > 0.25 * body
-        )
-        if new:
-            paras.append([line])
-        else:
-            paras[-1].append(line)
-    return paras
-
-
-def _kind(para: list[_Line], body: float) -> BlockKind:
-    if len(para) == 1 and para[0].size >= 1.25 * body and len(_line_text(para[0].words)) <= 40:
-        return "heading"
-    return "paragraph"
-
-
 def layout(words: list[Word], tables: list[TableBox], page: int | None = None) -> OcrResult:
     """Blocks (from the page's running-text words) and tables, in reading order."""
     items: list[tuple[float, Block | Table]] = [(t.grid.ys[0], _table(t, page)) for t in tables]
     lines = [_Line.of(ws) for ws in _group_lines(words)]
     body = median(ln.size for ln in lines) if lines else 0.0
-    for para in _paragraphs(lines):
+    for para in paragraphs(lines, OCR, em=body):
         text = _block_text([ln.words for ln in para])
         if text:
-            items.append((para[0].y0, Block(text, kind=_kind(para, body), page=page)))
+            kind: BlockKind = "heading" if is_heading(text, para, body, OCR) else "paragraph"
+            items.append((para[0].y0, Block(text, kind=kind, page=page)))
     items.sort(key=lambda it: it[0])
     every = words + [w for t in tables for b in t.cells for w in b.words]
     n_chars = sum(len(w.text) for w in every)

@@ -4,7 +4,7 @@ Where a document was found says little: portals file budget reports, website for
 notices about compiling the reports in the same 年报 column, and reports turn up anywhere.
 :func:`assess` weighs
 
-- the title: the report pattern with a year (:func:`parsers.titles.is_report_title`), or one
+- the title: the report pattern with a year (:func:`vocabulary.is_report_title`), or one
   of the decoys — notices about compiling the reports (关于做好…年度报告编制发布工作的通知),
   法治政府建设年度报告, 政府网站年度工作报表, 决算/预算, 统计公报 — or a template (模板, 格式);
 - the statutory section headings (一、总体情况 … 六、其他需要报告的事项 since 2019; legacy
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from parsers.document import Document
-from parsers.titles import is_report_title, normalize, year_in_title
+from vocabulary import is_report_title, normalize, year_in_title
 
 if TYPE_CHECKING:
     from parsers.metrics.model import MetricsResult

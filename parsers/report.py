@@ -52,8 +52,8 @@ from typing import Any
 from parsers import regions
 from parsers.document import Document
 from parsers.recognize import Verdict, assess, looks_like_organ, printed_title, title_head
-from parsers.titles import is_report_title, normalize, year_in_title
 from parsers.version import PARSER_VERSION
+from vocabulary import is_report_title, normalize, year_in_title
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.helpers import ROOT
 
-PACKAGES = ["crawler", "parsers", "archive", "nianbao"]
+PACKAGES = ["crawler", "parsers", "archive", "nianbao", "vocabulary"]
 LOCAL = {*PACKAGES, "tests", "bench"}
 # Modules imported only by nianbao's `serve` command (the `serve` extra).
 SERVE_MODULES = {"nianbao/serve.py", "nianbao/datasette_plugin.py"}
@@ -46,6 +46,11 @@ def _declared() -> dict[str, set[str]]:
 
 
 def _imports(path: Path) -> set[str]:
+    """Third-party top-level names a file imports."""
+    return {n for n in _top_level_imports(path) if n not in sys.stdlib_module_names and n not in LOCAL}
+
+
+def _top_level_imports(path: Path) -> set[str]:
     """Top-level names of the absolute imports in a file (lazy ones inside functions too)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
@@ -53,7 +58,7 @@ def _imports(path: Path) -> set[str]:
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in LOCAL}
+    return names
 
 
 @cache
@@ -112,3 +117,17 @@ def test_no_test_turns_an_import_error_into_a_skip() -> None:
             if isinstance(node, ast.ExceptHandler) and "ImportError" in ast.unparse(node.type or node):
                 found.append(f"{path.name}:{node.lineno} except ImportError")
     assert found == []
+
+
+def _local_imports(path: Path) -> set[str]:
+    """The project's own top-level packages a file imports."""
+    return _top_level_imports(path) & set(PACKAGES)
+
+
+def test_the_vocabulary_is_a_leaf_and_the_crawler_imports_no_parser() -> None:
+    """Data flows crawler → archive → parsers; the words both ends share live in ``vocabulary``,
+    which imports none of the project's packages."""
+    for path in sorted((ROOT / "vocabulary").rglob("*.py")):
+        assert _local_imports(path) <= {"vocabulary"}, path
+    for path in sorted((ROOT / "crawler").rglob("*.py")):
+        assert "parsers" not in _local_imports(path), path

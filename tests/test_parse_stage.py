@@ -9,7 +9,7 @@ from pathlib import Path
 
 from archive import Archive, db_path
 from nianbao.parse import parse_archive
-from parsers.version import PACKAGE_DIR, PARSER_RELEASE, PARSER_VERSION, source_digest
+from parsers.version import PACKAGE_DIR, PARSER_RELEASE, PARSER_VERSION, VOCABULARY_DIR, source_digest
 from tests.helpers import run_cli
 
 
@@ -103,11 +103,12 @@ def test_a_crawl_reparses_exactly_the_reports_of_another_parser_version(
 
 
 def test_the_parser_version_follows_the_parsers_source(tmp_path: Path) -> None:
-    copy = tmp_path / "parsers"
+    copy, words = tmp_path / "parsers", tmp_path / "vocabulary"
     shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    assert f"{PARSER_RELEASE}+{source_digest(copy)}" == PARSER_VERSION
-    rule = copy / "titles.py"
+    shutil.copytree(VOCABULARY_DIR, words, ignore=shutil.ignore_patterns("__pycache__"))
+    assert f"{PARSER_RELEASE}+{source_digest(copy, words)}" == PARSER_VERSION
+    rule = words / "__init__.py"  # the title rules the parsers apply
     rule.write_text(rule.read_text(encoding="utf-8") + "\nEXTRA_RULE = 1\n", encoding="utf-8")
-    assert source_digest(copy) != PARSER_VERSION.split("+")[1]
+    assert source_digest(copy, words) != PARSER_VERSION.split("+")[1]
     (copy / "formats" / "newformat.py").write_text("", encoding="utf-8")
-    assert len({source_digest(copy), PARSER_VERSION.split("+")[1]}) == 2
+    assert len({source_digest(copy, words), PARSER_VERSION.split("+")[1]}) == 2

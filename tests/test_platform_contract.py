@@ -7,7 +7,10 @@ same checks by adding one line to ``ADAPTERS``:
 - **next_pages**: walking the column by ``next_pages`` from its first page reaches further
   pages, and asks only for pages the site serves (GET paths or POST forms it answers);
 - **item_links**: the walk's item links hold every report listed in the column;
-- **attachment_links**: each report page yields exactly the report's attachments;
+- **attachment_links**: each report page yields exactly the report's attachments, and files
+  linked in any form portals use (one finder, ``crawler/platforms/shared.py``);
+- **charset**: every method gets the page decoded once (``crawler.charset.decoded``, as the
+  spider hands it on), so the walk below decodes before asking — no adapter re-decodes;
 
 and over a real crawl (the one crawl of every CMS family, ``cms_crawl`` in conftest.py): the
 crawl finds exactly the reports, takes no decoy, and archives each attachment with the sha256
@@ -25,6 +28,7 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse, TextResponse
 
+from crawler.charset import decoded
 from crawler.links import Link
 from crawler.platforms import PLATFORMS, Generic, Platform, platform_for
 from crawler.platforms.aspnet import AspNet
@@ -86,7 +90,8 @@ def _response(site: Site, key: str, request: Request | None = None) -> TextRespo
     url = f"http://{site.host}{key.split(' ')[1] if key.startswith('POST ') else key}"
     cls = HtmlResponse if "html" in resource.content_type else TextResponse
     headers = {"Content-Type": resource.content_type}
-    return cls(url, body=resource.body, headers=headers, request=request or Request(url))
+    answer = cls(url, body=resource.body, headers=headers, request=request or Request(url))
+    return decoded(answer)[0]  # every adapter gets the page decoded once, as the spider hands it on
 
 
 def _served_key(site: Site, page: Link | Request) -> str | None:
@@ -176,6 +181,34 @@ def test_attachment_links_are_exactly_the_reports_attachments(adapter: Adapter) 
         found = {link.url for link in platform_for(page).attachment_links(page)}
         expected = {page.urljoin(path) for path in report.attachments}
         assert found == expected, report.path
+
+
+# Every way portals link a file (one attachment finder serves every adapter): a plain href, a
+# download script with ``&amp;`` left in, a ``javascript:`` call, an ``onclick`` handler.
+LINK_FORMS = {
+    "/upload/form_plain.pdf": '<a href="/upload/form_plain.pdf">年报.pdf</a>',
+    "/module/download/downfile.jsp?classid=0&filename=form_jsp.docx": (
+        '<a href="/module/download/downfile.jsp?classid=0&amp;filename=form_jsp.docx">统计表</a>'
+    ),
+    "/upload/form_js.xls": "<a href=\"javascript:openFile('/upload/form_js.xls')\">附表</a>",
+    "/upload/form_onclick.wps": (
+        '<a href="javascript:void(0);" onclick="window.open(\'/upload/form_onclick.wps\')">附件</a>'
+    ),
+}
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS, ids=IDS)
+def test_attachment_links_find_files_linked_in_every_form(adapter: Adapter) -> None:
+    site = adapter.build()
+    html = [r for r in site.expected_reports if site.resources[r.path].content_type.startswith("text/html")]
+    page = _response(site, html[0].path)
+    forms = f"<p>{''.join(LINK_FORMS.values())}</p>"
+    body = page.text.replace("</body>", forms + "</body>") if "</body>" in page.text else page.text + forms
+    variant = HtmlResponse(page.url, body=body.encode("utf-8"), encoding="utf-8", request=page.request)
+    platform = platform_for(variant)
+    assert type(platform) is adapter.articles
+    found = {link.url for link in platform.attachment_links(variant)}
+    assert {variant.urljoin(path) for path in LINK_FORMS} <= found
 
 
 # --------------------------------------------------------------------------- the real crawl

@@ -2,7 +2,7 @@
 jpaas unit-build platform (JSON ``build/unit`` API).
 
 Parse level: a real ``dataproxy.jsp`` answer (../shared/realworld, skipped when absent), jpage
-scripts written the ways real columns write them, metadata tables, attachment link forms,
+scripts written the ways real columns write them, attachment link forms,
 and XML that must not expand entities. Crawl level: the real ``nianbao`` CLI crawls the mock
 Hanweb portals (tests/mockportal/families/hanweb.py) from their home pages and must find
 exactly the expected reports (some reachable only through the list APIs) with every
@@ -27,7 +27,6 @@ from crawler.platforms import PLATFORMS, platform_for
 from crawler.platforms.generic import Generic
 from crawler.platforms.hanweb import Hanweb, parse_datastore
 from crawler.platforms.hanweb_unit import HanwebUnit
-from parsers.titles import is_report_title
 from tests.helpers import (
     ROOT,
     Crawl,
@@ -38,6 +37,7 @@ from tests.helpers import (
 )
 from tests.mockportal import Site, demo_sites
 from tests.mockportal.families.hanweb import COLUMN_PAGES, UNIT_API, HanwebMockServer, hanweb_sites
+from vocabulary import is_report_title
 
 REALWORLD = Path(__file__).resolve().parents[1].parent / "shared" / "realworld"
 YUHANG_ANSWER = REALWORLD / "portals_cms" / "hanweb_yuhang_dataproxy_response.excerpt.xml"
@@ -291,7 +291,7 @@ def test_unit_api_answer_gives_the_items_of_its_html() -> None:
 # --------------------------------------------------------------------------- article pages
 
 
-def test_metadata_table_and_attachment_link_forms_of_a_jcms_article() -> None:
+def test_attachment_link_forms_of_a_jcms_article() -> None:
     html = """<html><body><table class="xxgk_table">
     <tr><th>索引号：</th><td>330113-2022-00012</td><th>公开方式：</th><td>主动公开</td></tr>
     <tr><th>发布机构：</th><td>某区市场监督管理局</td><th>成文日期：</th><td>2022-02-15</td></tr>
@@ -304,35 +304,11 @@ def test_metadata_table_and_attachment_link_forms_of_a_jcms_article() -> None:
     <p><a href="/art/2022/2/15/art_1_2.html">相关新闻</a></p></div></body></html>"""
     page = _response(HtmlResponse, "http://x.gov.cn/art/2022/2/15/art_1_1.html", html.encode())
     assert Hanweb.detect(page)
-    meta = Hanweb().metadata(page)
-    assert {k: meta[k] for k in ("索引号", "发布机构", "发布日期", "文号")} == {
-        "索引号": "330113-2022-00012",
-        "发布机构": "某区市场监督管理局",
-        "发布日期": "2022-02-15",
-        "文号": "某市监〔2022〕8号",
-    }
     assert [x.url for x in Hanweb().attachment_links(page)] == [
         "http://x.gov.cn/module/download/downfile.jsp?classid=0&filename=ab12.pdf",
         "http://x.gov.cn/module/download/downfile.jsp?classid=0&filename=cd34.docx",
         "http://x.gov.cn/attach/0/ef56.pdf",
     ]
-
-
-def test_unit_article_metadata_in_a_list() -> None:
-    html = (
-        '<html><body><ul class="xxgk-meta"><li><b>索引号：</b>330212-2022-00001</li>'
-        "<li><b>发布机构：</b>某区财政局</li><li><b>文号：</b>无</li><li><b>发布日期：</b>2022-01-22</li>"
-        "</ul></body></html>"
-    )
-    url = "http://x.gov.cn/col/col1229/art/2022/art_0123456789abcdef0123456789abcdef.html"
-    page = _response(HtmlResponse, url, html.encode())
-    assert HanwebUnit.detect(page)
-    assert HanwebUnit().metadata(page) == {
-        "索引号": "330212-2022-00001",
-        "发布机构": "某区财政局",
-        "文号": "无",
-        "发布日期": "2022-01-22",
-    }
 
 
 def _html_pages(site: Site) -> Iterator[tuple[str, bytes]]:

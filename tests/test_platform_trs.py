@@ -1,4 +1,4 @@
-"""TRS WCM adapter: script pagers, stubs, lying charsets, metadata, attachments — on real
+"""TRS WCM adapter: script pagers, stubs, lying charsets, attachments — on real
 saved pages, on a GBK mock portal crawled by the real CLI, and from the bundled cassette of
 all the CMS mock families (cassettes/trs.warc.gz)."""
 
@@ -12,8 +12,9 @@ from scrapy.http import HtmlResponse
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import db_path
+from crawler.charset import decoded
 from crawler.platforms.generic import Generic
-from crawler.platforms.trs import TRS, honest
+from crawler.platforms.trs import TRS
 from tests.helpers import ROOT, can_unshare_network, run_cli
 from tests.mockportal.families import trs as family
 from tests.mockportal.families.kit import Crawl, cms_sites, dangling_links, served, write_sites_file
@@ -56,22 +57,6 @@ def test_real_list_page_pages_from_the_inline_countpage_script() -> None:
             "邯郸市教育局关于印发《邯郸市学校安全工作目标管理考核办法》的通知"
         )
     }
-
-
-def test_real_article_metadata_block() -> None:
-    page = _real(
-        "trs_handan_xxgk_article.saved.jsp.html",
-        "http://hdzfxxgk.hd.gov.cn/gszbm/auto23716/202008/t20200802_1352104.html",
-    )
-    assert TRS.detect(page)
-    assert TRS().metadata(page) == {
-        "索引号": "000014348/2020-35147",
-        "发布机构": "邯郸市教育局",
-        "名称": "邯郸市教育局关于印发《全市教育系统安全专项整治三年行动实施方案》的通知",
-        "文号": "无",
-        "主题分类": "教育",
-        "发布日期": "2020年08月02日",
-    }  # 成文日期 is commented out in the page, so it is absent
 
 
 # --------------------------------------------------------------------------- pager forms
@@ -132,8 +117,9 @@ def test_gbk_under_a_utf8_label_is_read_as_gbk() -> None:
     )
     page = _page("http://x.test/nb/", html, header="utf-8", codec="gbk")
     assert "\ufffd" in page.text  # what Scrapy makes of it
+    page, _ = decoded(page)  # what the spider hands every adapter
+    assert page.encoding == "gb18030"
     assert [link.text for link in TRS().item_links(page)] == ["喆庄镇人民政府2020年政府信息公开工作年度报告"]
-    assert honest(page).encoding == "gb18030"
 
 
 def test_attachments_in_every_link_form_and_uploaded_images_only() -> None:
@@ -158,9 +144,8 @@ def test_attachments_in_every_link_form_and_uploaded_images_only() -> None:
 def test_mock_column_pages_are_reachable_only_through_the_pager_script() -> None:
     site = family.build()
     body = served(site, family.COLUMN + "index.html").body
-    page = HtmlResponse(
-        f"http://{site.host}{family.COLUMN}", body=body, headers={"Content-Type": "text/html; charset=utf-8"}
-    )
+    lying = {"Content-Type": "text/html; charset=utf-8"}
+    page, _ = decoded(HtmlResponse(f"http://{site.host}{family.COLUMN}", body=body, headers=lying))
     assert list(Generic().next_pages(page)) == []
     assert _names(TRS().next_pages(page)) == [f"index_{k}.html" for k in range(1, family.CLAIMED_PAGES)]
     assert dangling_links(site) == []
@@ -192,21 +177,6 @@ def test_titles_reach_the_database_without_mojibake(crawled: Crawl) -> None:
         title = crawled.db.execute("SELECT title FROM reports WHERE url = ?", [url]).fetchone()[0]
         link_text = crawled.db.execute("SELECT link_text FROM fetches WHERE url = ?", [url]).fetchone()[0]
         assert (title, link_text) == (report.title, report.title)
-
-
-def test_metadata_of_a_mock_article() -> None:
-    site = family.build()
-    report = site.expected_reports[0]
-    page = HtmlResponse(
-        f"http://{site.host}{report.path}",
-        body=site.resources[report.path].body,
-        headers={"Content-Type": "text/html; charset=utf-8"},
-    )
-    meta = TRS().metadata(page)
-    assert meta["名称"] == report.title
-    assert meta["发布机构"] == "衡水市人民政府办公室"
-    assert meta["发布日期"] == "2021-01-28"
-    assert meta["文号"] == "无"
 
 
 # --------------------------------------------------------------------------- the cassette

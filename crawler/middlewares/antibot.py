@@ -33,6 +33,7 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.antibot import Challenge, detect_challenge, is_soft_404
 from crawler.middlewares.archive import ArchiveMiddleware
 from crawler.runs import Recorded, crawl_site, record_problem
+from vocabulary import Meta
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class AntiBotMiddleware:
             raise Recorded(f"anti-bot challenge ({challenge}) at {response.url}")
         if _is_soft_404(request, response):
             self._problem(request, f"soft 404: HTTP 200 page says it does not exist: {response.url}")
-            request.meta["soft_404"] = True  # the spider neither follows nor renders it
+            request.meta[Meta.SOFT_404] = True  # the spider neither follows nor renders it
         return response
 
     # -- steps ------------------------------------------------------------------------------

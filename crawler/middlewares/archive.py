@@ -34,10 +34,9 @@ from crawler.filenames import content_disposition_filename, url_filename
 from crawler.middlewares.bodies import BODY_FILE
 from crawler.runs import Recorded, crawl_site, record_problem, run_context
 from nianbao.outcome import RUN_END, is_machine_fault, machine_fault, one_line
+from vocabulary import FILE_ROLES, ROBOTS, Meta
 
 logger = logging.getLogger(__name__)
-
-ATTACHMENT_ROLES = {"attachment"}
 
 
 class ArchiveMiddleware:
@@ -81,21 +80,21 @@ class ArchiveMiddleware:
         status, size = response.status, len(response.body) if size is None else size
         if "revalidated" in response.flags:
             # 304: the server confirmed the archived version; nothing new to store.
-            sha256, status, size = request.meta["revalidate"]["sha256"], 304, 0
+            sha256, status, size = request.meta[Meta.REVALIDATE]["sha256"], 304, 0
         elif response.status != 304:
             sha256 = kept = stored or archive.store.put(response.body)
         self.stats.inc_value("nianbao/bytes", size)
-        role = request.meta.get("role") or ("robots" if _is_robots(request) else None)
+        role = request.meta.get(Meta.ROLE) or (ROBOTS if _is_robots(request) else None)
         with archive.transaction():  # the file's row and the fetch naming it: one commit
             if kept is not None and archive.add_file(kept, size=size, media_type=_media_type(response)):
                 self.stats.inc_value("nianbao/new_objects")
             fetch_id = self._record_fetch(
                 request, response, role=role, status=status, size=size, sha256=sha256
             )
-        request.meta["fetch_id"] = fetch_id
+        request.meta[Meta.FETCH_ID] = fetch_id
         request.meta["sha256"] = sha256
         self.stats.inc_value(f"nianbao/fetches/{role or 'other'}")
-        if response.status >= 400 and role != "robots":  # a site without robots.txt is normal
+        if response.status >= 400 and role != ROBOTS:  # a site without robots.txt is normal
             self._problem(request, f"HTTP {response.status} for {response.url}", sha256=sha256)
         return response
 
@@ -119,13 +118,13 @@ class ArchiveMiddleware:
             method=request.method,
             status=status,
             headers=_headers(
-                request.meta["revalidate"]["answer_headers"] if status == 304 else response.headers
+                request.meta[Meta.REVALIDATE]["answer_headers"] if status == 304 else response.headers
             ),
             duration_ms=_latency_ms(request),
-            referer=request.meta.get("referer") or _header(request, b"Referer"),
-            link_text=request.meta.get("link_text"),
+            referer=request.meta.get(Meta.REFERER) or _header(request, b"Referer"),
+            link_text=request.meta.get(Meta.LINK_TEXT),
             role=role,
-            filename=_filename(request, response) if role in ATTACHMENT_ROLES else None,
+            filename=_filename(request, response) if role in FILE_ROLES else None,
             size=size,
             sha256=sha256,
         )

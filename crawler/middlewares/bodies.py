@@ -6,7 +6,7 @@ body too. Here:
 
 * **Streaming** — the HTTP response reader spills a body to a temp file under
   ``DATA/tmp/`` once it passes ``NIANBAO_STREAM_THRESHOLD`` (8 MB). The response then comes
-  with an empty body, the flag ``streamed`` and ``meta["nianbao_body_file"]``; the archive
+  with an empty body, the flag ``streamed`` and ``meta[Meta.BODY_FILE]``; the archive
   middleware moves the file into the object store (hashing it in chunks). Such a response is a
   plain ``Response`` — an 8 MB page is no listing to follow — so the spider only archives it.
   ``DOWNLOAD_MAXSIZE`` still stops a body that never ends (a problems row says so).
@@ -40,13 +40,14 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.runs import Recorded, record_problem
+from vocabulary import Meta
 
 logger = logging.getLogger(__name__)
 
 PRIORITY = 595
 DEFAULT_THRESHOLD = 8 * 1024 * 1024
 DEFAULT_DECOMPRESSED_MAX = 64 * 1024 * 1024
-BODY_FILE = "nianbao_body_file"  # request.meta: where a streamed body waits
+BODY_FILE = Meta.BODY_FILE  # request.meta: where a streamed body waits
 _CHUNK = 64 * 1024
 # "obj-…part": the object store removes such files left behind by a crash (archive/store.py).
 _PREFIX, _SUFFIX = "obj-body-", ".part"

@@ -40,6 +40,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.runs import Recorded, crawl_site, record_problem
+from vocabulary import Meta
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class CrawlBounds:
         if (
             request.meta.get("playwright")
             or request.meta.get("retry_times")
-            or request.meta.get("retry_after_times")
+            or request.meta.get(Meta.RETRY_AFTER_TIMES)
         ):
             return  # the same URL again (rendered, retried): not a new one
         key = pattern(request.url)
@@ -118,7 +119,7 @@ class CrawlBounds:
         if year is not None:  # this URL only: the pattern's other years may be real
             self._trap(key, request, f"a date-like parameter runs to the year {year}", whole=False)
             self._drop(key, request)
-        referer = request.meta.get("referer")
+        referer = request.meta.get(Meta.REFERER)
         if referer and pattern(referer) == key:
             self.chains[key] += 1
             if self.trap_chain and self.chains[key] > self.trap_chain:

@@ -20,6 +20,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from crawler.runs import Recorded, run_context
+from vocabulary import ATTACHMENT, Meta
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,12 @@ class ConditionalRequestMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        if request.method != "GET" or request.meta.get("dont_revalidate"):
+        if request.method != "GET" or request.meta.get(Meta.DONT_REVALIDATE):
             return None
         previous = self.ctx.archive.last_good_fetch(request.url)
         if previous is None:
             return None
-        if request.meta.get("role") == "attachment" and not self.revalidate_files:
+        if request.meta.get(Meta.ROLE) == ATTACHMENT and not self.revalidate_files:
             self.stats.inc_value("nianbao/skipped_files")
             raise AlreadyArchived(f"already archived: {request.url}")
         headers = json.loads(previous["headers"] or "{}")
@@ -55,11 +56,11 @@ class ConditionalRequestMiddleware:
             request.headers.setdefault(b"If-None-Match", validators["etag"])
         if "last-modified" in validators:
             request.headers.setdefault(b"If-Modified-Since", validators["last-modified"])
-        request.meta["revalidate"] = {"sha256": previous["sha256"], "headers": headers}
+        request.meta[Meta.REVALIDATE] = {"sha256": previous["sha256"], "headers": headers}
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
-        previous = request.meta.get("revalidate")
+        previous = request.meta.get(Meta.REVALIDATE)
         if response.status != 304 or not previous:
             return response
         self.stats.inc_value("nianbao/unchanged")

@@ -27,6 +27,7 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler.runs import Recorded, record_problem
+from vocabulary import Meta
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +73,14 @@ class RetryAfterMiddleware:
             logger.warning("%s: %s", request.url, message)
             record_problem(self.crawler, "fetch", message, url=request.url, failed=True)
             raise Recorded(message)
-        times = request.meta.get("retry_after_times", 0) + 1
+        times = request.meta.get(Meta.RETRY_AFTER_TIMES, 0) + 1
         if times > self.max_times:
             return response  # given up: the archive middleware records the HTTP error
         logger.info("%s: HTTP %d, waiting %.1f s as asked (Retry-After)", request.url, response.status, wait)
         await _sleep(wait)
         self.crawler.stats.inc_value("nianbao/retry_after")
         retry = request.replace(dont_filter=True)
-        retry.meta["retry_after_times"] = times
+        retry.meta[Meta.RETRY_AFTER_TIMES] = times
         return retry
 
 

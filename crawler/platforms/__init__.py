@@ -18,6 +18,7 @@ from crawler.platforms.hanweb_unit import HanwebUnit
 from crawler.platforms.jsonlist import JsonList
 from crawler.platforms.trs import TRS
 from crawler.platforms.ucap import Ucap
+from vocabulary import Meta
 
 # Most specific first: the Fujian list API and gkmlpt pages also carry TRS / generic markers,
 # and every ASP.NET page would pass for a generic one.
@@ -36,7 +37,7 @@ PLATFORMS: list[type[Platform]] = [
 
 
 def platform_for(response: TextResponse) -> Platform:
-    marked = response.meta.get("platform")  # an API answer goes back to the platform that asked
+    marked = response.meta.get(Meta.PLATFORM)  # an API answer goes back to the platform that asked
     for cls in PLATFORMS:
         if cls.name == marked:
             return cls()

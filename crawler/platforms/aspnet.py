@@ -18,7 +18,7 @@ request's meta. The chain ends on the page without a later postback. (AspNetPage
 ... <input type="hidden" name="__EVENTTARGET" value=""><input type="hidden" name="__EVENTARGUMENT">
 ... <table><tr><td><span>1</span> <a href="javascript:__doPostBack('gv','Page$2')">2</a></td></tr>
 ... </table></form>''')
->>> [(r.method, r.url, r.meta["aspnet_page"]) for r in AspNet().next_pages(page)]
+>>> [(r.method, r.url, r.meta[Meta.ASPNET_PAGE]) for r in AspNet().next_pages(page)]
 [('POST', 'http://x.test/nb/List.aspx', 2)]
 >>> sorted(AspNet().next_pages(page)[0].body.decode().split("&"))
 ['__EVENTARGUMENT=Page%242', '__EVENTTARGET=gv', '__VIEWSTATE=dDwxNTM7Pg%3D%3D']
@@ -27,22 +27,21 @@ request's meta. The chain ends on the page without a later postback. (AspNetPage
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from urllib.parse import urljoin
 
 from parsel import Selector
 from scrapy import FormRequest, Request
 from scrapy.http import TextResponse
 
-from crawler.links import Link, extract_links
+from crawler.links import Link
 from crawler.platforms.base import Platform
 from crawler.platforms.generic import Generic
-from crawler.platforms.trs import attachments, honest, labelled_values, meta_of
+from crawler.platforms.shared import meta_of
+from vocabulary import Meta
 
 _POSTBACK = re.compile(r"""__doPostBack\(\s*['"]([^'"]*)['"]\s*,\s*['"]([^'"]*)['"]\s*\)""")
 _PAGE_ARGUMENT = re.compile(r"^(?:Page\$)?(\d+|Next)$", re.I)
 _BUTTONS = {"submit", "image", "button", "reset", "file"}
-_LABELS = ("索引号", "发布机构", "名称", "文号", "主题分类", "发布日期", "发文日期", "成文日期")
 
 
 class AspNet(Platform):
@@ -53,29 +52,19 @@ class AspNet(Platform):
         text = response.text
         return "__VIEWSTATE" in text and "__doPostBack" in text
 
-    def item_links(self, response: TextResponse) -> Iterable[Link]:
-        return extract_links(honest(response).selector, response.url)
-
     def next_pages(self, response: TextResponse) -> list[Link | Request]:
-        page = honest(response)
-        pages: list[Link | Request] = list(Generic().next_pages(page))  # plain ?page=N links too
+        pages: list[Link | Request] = list(Generic().next_pages(response))  # plain ?page=N links too
         current = int(meta_of(response).get("aspnet_page") or 1)
-        postback = next_postback(page.text, current)
-        form = _form_of(page, postback[0]) if postback else None
+        postback = next_postback(response.text, current)
+        form = _form_of(response, postback[0]) if postback else None
         if postback is None or form is None:
             return pages
         target, argument = postback
         fields = form_fields(form)
         fields.update({"__EVENTTARGET": target, "__EVENTARGUMENT": argument})
-        action = urljoin(page.urljoin(""), form.attrib.get("action") or page.url)
-        meta = {"platform": self.name, "aspnet_page": current + 1}
+        action = urljoin(response.urljoin(""), form.attrib.get("action") or response.url)
+        meta = {Meta.PLATFORM: self.name, Meta.ASPNET_PAGE: current + 1}
         return [FormRequest(action, formdata=fields, meta=meta), *pages]
-
-    def metadata(self, response: TextResponse) -> dict[str, str]:
-        return labelled_values(honest(response), _LABELS)
-
-    def attachment_links(self, response: TextResponse) -> Iterable[Link]:
-        return attachments(honest(response))
 
 
 def next_postback(text: str, current: int) -> tuple[str, str] | None:

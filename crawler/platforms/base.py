@@ -6,10 +6,16 @@ accepts everything and comes last.
 
 Listings paged by an API (Hanweb ``dataproxy.jsp``, TRS list APIs, gkmlpt JSON …): a
 platform's :meth:`next_pages` yields ready :class:`~scrapy.Request` objects for the API and
-marks them with ``meta={"platform": self.name}``. The answers (XML, JSON) come back to the
+marks them with ``meta={Meta.PLATFORM: self.name}``. The answers (XML, JSON) come back to the
 same platform, whatever their shape, because :func:`~crawler.platforms.platform_for`
 honours that mark before trying ``detect``. Leave ``callback`` unset: the spider routes
 the answer to its listing step (and fills in ``role``/``referer``).
+
+Every method gets the page already decoded (its charset decided once, from its bytes when the
+labels lie, by :func:`crawler.charset.decoded` in the spider): no adapter re-decodes. What an
+article page says about itself (索引号, 发布机构, 发布日期 …) is the parsers' business
+(``parsers/formats/html.py`` reads it from the archived bytes, so a reparse can improve it).
+Helpers several adapters use live in :mod:`crawler.platforms.shared`.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from weakref import WeakKeyDictionary
 from scrapy import Request
 from scrapy.http import TextResponse
 
-from crawler.links import Link, extract_links, is_attachment_url
+from crawler.links import Link, extract_links
+from crawler.platforms.shared import attachments
 
 
 class Platform:
@@ -39,15 +46,11 @@ class Platform:
         """Further pages of the same listing (links, or ready requests for API paging)."""
         return []
 
-    def metadata(self, response: TextResponse) -> dict[str, str]:
-        """An article page's 索引号 / 发布机构 / 发布日期 / 文号 …, keys as the Chinese labels."""
-        return {}
-
     def attachment_links(self, response: TextResponse) -> Iterable[Link]:
-        """Files attached to an article page."""
-        return [
-            link for link in extract_links(response.selector, response.url) if is_attachment_url(link.url)
-        ]
+        """Files attached to an article page, linked in any form (the one finder,
+        :func:`~crawler.platforms.shared.attachments`; an adapter adds its CMS's body container,
+        whose uploaded images count too)."""
+        return attachments(response)
 
 
 def mentions(response: TextResponse, *words: str) -> bool:

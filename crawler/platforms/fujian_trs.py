@@ -39,8 +39,9 @@ from scrapy import FormRequest, Request
 from scrapy.http import TextResponse
 
 from crawler.links import Link
-from crawler.platforms.trs import TRS, as_int, honest, json_object, meta_of
-from parsers.titles import normalize
+from crawler.platforms.shared import as_int, json_object, meta_of
+from crawler.platforms.trs import TRS
+from vocabulary import Meta, normalize
 
 SEARCH_PATH = "/fjdzapp/search"
 _MARKER = re.compile(r"list2\.trsapi|/fjdzapp/")
@@ -74,12 +75,11 @@ class FujianTRS(TRS):
         answer = json_object(response)
         if answer is not None:
             return self._later_pages(response, answer)
-        page = honest(response)
-        args = list_args(page.text)
+        args = list_args(response.text)
         if args is None:
             return super().next_pages(response)
         form, first_api_page, pages = args
-        return [self._search(page.url, form, n, pages) for n in range(first_api_page, pages + 1)]
+        return [self._search(response.url, form, n, pages) for n in range(first_api_page, pages + 1)]
 
     def _later_pages(self, response: TextResponse, answer: dict[str, Any]) -> list[Request]:
         """Pages the API knows of beyond what the column page's ``recordCount`` promised."""
@@ -95,7 +95,7 @@ class FujianTRS(TRS):
         return FormRequest(
             urljoin(url, SEARCH_PATH),
             formdata={**form, "page": str(page)},
-            meta={"platform": self.name, "trsapi_form": form, "trsapi_planned": planned},
+            meta={Meta.PLATFORM: self.name, Meta.TRSAPI_FORM: form, Meta.TRSAPI_PLANNED: planned},
         )
 
 

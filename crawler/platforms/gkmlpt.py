@@ -33,8 +33,10 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.links import Link
-from crawler.platforms.trs import TRS, as_int, attachments, honest, json_object, labelled_values, meta_of
-from parsers.titles import is_column_label, normalize
+from crawler.platforms.base import Platform
+from crawler.platforms.shared import as_int, attachments, json_object, meta_of
+from crawler.platforms.trs import TRS
+from vocabulary import Meta, is_column_label, normalize
 
 _CONFIG = re.compile(r"window\._CONFIG\s*=")
 _SID = re.compile(r"""\bSID\s*:\s*['"]?(\w+)""")
@@ -43,10 +45,9 @@ _NAMED_CATEGORY = re.compile(
     r"""\{[^{}]*?["']?id["']?\s*:\s*['"]?(\d+)['"]?[^{}]*?["']?name["']?\s*:\s*["']([^"']+)["']"""
 )
 _API = re.compile(r"/gkmlpt/api/all/(\d+)")
-_LABELS = ("索引号", "分类", "发布机构", "成文日期", "文号", "发布日期", "名称", "主题词")
 
 
-class Gkmlpt(TRS):
+class Gkmlpt(Platform):
     name = "gkmlpt"
 
     @classmethod
@@ -58,7 +59,7 @@ class Gkmlpt(TRS):
     def item_links(self, response: TextResponse) -> Iterable[Link]:
         answer = json_object(response)
         if answer is None:
-            return super().item_links(response)
+            return super().item_links(response)  # an article or a static page
         links = []
         for article in answer.get("articles") or []:
             url = article.get("url") or article.get("post_url")
@@ -71,11 +72,10 @@ class Gkmlpt(TRS):
         answer = json_object(response)
         if answer is not None:
             return self._other_pages(response, answer)
-        page = honest(response)
-        sid = _SID.search(page.text) if _CONFIG.search(page.text) else None
+        sid = _SID.search(response.text) if _CONFIG.search(response.text) else None
         if sid is None:
-            return super().next_pages(response)  # a static gkmlpt page: TRS-like pagers
-        return [self._api(page.url, cat, sid.group(1), 1) for cat in categories(page)]
+            return TRS().next_pages(response)  # a static gkmlpt page: TRS pagers
+        return [self._api(response.url, cat, sid.group(1), 1) for cat in categories(response)]
 
     def _other_pages(self, response: TextResponse, answer: dict[str, Any]) -> list[Request]:
         """After page 1: every other page, sized by page 1 (sites use 10, 20 or 100)."""
@@ -93,14 +93,11 @@ class Gkmlpt(TRS):
     def _api(self, url: str, category: str, sid: str, page: int) -> Request:
         return Request(
             urljoin(url, f"/gkmlpt/api/all/{category}?page={page}&sid={sid}"),
-            meta={"platform": self.name, "gkmlpt_page": page, "gkmlpt_sid": sid},
+            meta={Meta.PLATFORM: self.name, Meta.GKMLPT_PAGE: page, Meta.GKMLPT_SID: sid},
         )
 
-    def metadata(self, response: TextResponse) -> dict[str, str]:
-        return labelled_values(honest(response), _LABELS)
-
     def attachment_links(self, response: TextResponse) -> Iterable[Link]:
-        return attachments(honest(response), body_css=[".article-content", ".content"])
+        return attachments(response, body_css=[".article-content", ".content"])
 
 
 def categories(response: TextResponse) -> list[str]:

@@ -15,7 +15,7 @@ pages (usually three) per call:
   ``<nextgroup>`` link (used when only that link says where the rest is).
 
 The answers are XML datastores again (``<totalrecord>`` tells the total when the page did
-not). Requests are marked ``meta["platform"] = "hanweb"`` so the answers come back here.
+not). Requests are marked ``meta[Meta.PLATFORM] = "hanweb"`` so the answers come back here.
 Everything XML is parsed without DTDs, entities or network access.
 
 >>> store = parse_datastore('''<datastore><totalrecord>52</totalrecord>
@@ -47,10 +47,10 @@ from parsel import Selector
 from scrapy import FormRequest, Request
 from scrapy.http import TextResponse
 
-from crawler.links import Link, best_title, extract_links, is_attachment_url, unwrap_href
+from crawler.links import Link, best_title, extract_links, unwrap_href
 from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
-from parsers.titles import is_report_title, normalize
+from vocabulary import Meta, is_report_title, normalize
 
 NAME = "hanweb"
 MODULE_DIRS = ("/module/jpage/", "/module/web/jpage/", "/module/jslib/jquery/jpage/")
@@ -350,7 +350,7 @@ def _this_column(listings: list[Listing], url: str) -> list[Listing]:
 def listing_request(listing: Listing, k: int, *, page_url: str, discover: bool) -> Request:
     """Call ``k`` (0-based) of a listing, marked so that the answer comes back to Hanweb."""
     state = {"listing": asdict(listing), "call": k, "page": page_url, "discover": discover}
-    meta = {"platform": NAME, "hanweb": state}
+    meta = {Meta.PLATFORM: NAME, Meta.HANWEB: state}
     headers = {"X-Requested-With": "XMLHttpRequest"}
     if listing.method == "POST":
         start, end = call_range(k, per_page=listing.per_page, group=listing.group)
@@ -374,62 +374,6 @@ def listing_requests(listing: Listing, *, page_url: str, start: int = 0) -> Iter
         yield listing_request(listing, k, page_url=page_url, discover=False)
 
 
-# --------------------------------------------------------------------------- article pages
-
-META_LABELS = ("索引号", "发布机构", "公开机构", "发布日期", "成文日期", "生成日期", "文号", "发文字号",
-               "主题分类", "组配分类", "公开方式", "有效性", "名称")  # fmt: skip
-_LABEL_VALUE = re.compile("^(" + "|".join(META_LABELS) + r")[:：](.+)$")
-
-
-def metadata_table(response: TextResponse) -> dict[str, str]:
-    """索引号 / 发布机构 / 发布日期 / 文号 … from a disclosure article's header table: a label
-    cell followed by its value cell, or ``label：value`` in one cell or list item."""
-    found: dict[str, str] = {}
-    cells = response.xpath("//table//*[self::td or self::th] | //li | //p")
-    texts = [re.sub(r"\s+", " ", " ".join(c.xpath(".//text()").getall())).strip() for c in cells]
-    for i, text in enumerate(texts):
-        label = normalize(text).rstrip(":：")
-        if label in META_LABELS and i + 1 < len(texts) and cells[i].root.tag in ("td", "th"):
-            value = texts[i + 1]
-            if value and normalize(value).rstrip(":：") not in META_LABELS:
-                found.setdefault(label, value)
-            continue
-        match = _LABEL_VALUE.match(normalize(text))
-        if match:
-            value = re.split(r"[:：]", text, maxsplit=1)[1].strip()
-            found.setdefault(match.group(1), value)
-    return found
-
-
-def _script_target(raw: str) -> str | None:
-    """The URL in ``javascript:openFile('…')`` or ``onclick="window.open('…')"``."""
-    raw = raw.strip()
-    if raw.lower().startswith("javascript:") or "(" in raw:
-        for quoted in re.findall(r"""['"]([^'"]+)['"]""", raw):
-            if "/" in quoted or "." in quoted:
-                return quoted.replace("&amp;", "&").strip()
-        return None
-    return None
-
-
-def attachment_links(response: TextResponse) -> list[Link]:
-    """Attachments linked plainly, through ``downfile.jsp`` (``&amp;`` left in the href), or
-    wrapped in ``javascript:`` hrefs and ``onclick`` handlers."""
-    links: dict[str, Link] = {}
-    for a in response.css("a"):
-        href = a.attrib.get("href", "")
-        targets = [_script_target(href) or unwrap_href(href), _script_target(a.attrib.get("onclick", ""))]
-        text = normalize("".join(a.css("::text").getall()))
-        title = normalize(a.attrib.get("title", ""))
-        for target in targets:
-            if not target:
-                continue
-            url = urljoin(response.url, target)
-            if urlsplit(url).scheme in ("http", "https") and is_attachment_url(url):
-                links.setdefault(url, Link(url=url, text=title if len(title) > len(text) else text))
-    return list(links.values())
-
-
 # --------------------------------------------------------------------------- the platform
 
 
@@ -446,7 +390,7 @@ class Hanweb(Platform):
         return bool(_MARKERS.search(head) or _COLUMN_LINK.search(head))
 
     def item_links(self, response: TextResponse) -> Iterable[Link]:
-        info = response.meta.get("hanweb")
+        info = response.meta.get(Meta.HANWEB)
         if info is not None:  # a dataproxy.jsp answer
             base = info.get("page") or response.url
             store = parse_datastore(response.text)
@@ -461,7 +405,7 @@ class Hanweb(Platform):
         return list(links.values())
 
     def next_pages(self, response: TextResponse) -> Iterable[Link | Request]:
-        info = response.meta.get("hanweb")
+        info = response.meta.get(Meta.HANWEB)
         if info is not None:
             return self._after_answer(response, info)
         listings = page_listings(response)
@@ -482,9 +426,3 @@ class Hanweb(Platform):
         if store.records and k + 1 < MAX_CALLS:  # no total anywhere: go on while records come
             return [listing_request(listing, k + 1, page_url=info["page"], discover=True)]
         return []
-
-    def metadata(self, response: TextResponse) -> dict[str, str]:
-        return metadata_table(response)
-
-    def attachment_links(self, response: TextResponse) -> Iterable[Link]:
-        return attachment_links(response)

@@ -8,7 +8,7 @@ parameters (``{'parseType':'bulidstatic','webId':…,'tplSetId':…,'pageType':'
 or ``rows=`` / ``count=`` attributes). Further pages come from
 ``GET /api-gateway/jpaas-publish-server/front/page/build/unit?<unit parameters>&paramJson=
 {"pageNo":N,"pageSize":rows}``, which answers ``{"data": {"html": "…"}}`` holding the same list
-markup and pager. Requests are marked ``meta["platform"] = "hanweb_unit"`` so the answers come
+markup and pager. Requests are marked ``meta[Meta.PLATFORM] = "hanweb_unit"`` so the answers come
 back here. ``queryData`` is read by pattern, never evaluated.
 
 >>> query_data("{'parseType':'bulidstatic','pageId':'1229','tagId':'信息列表'}")
@@ -34,7 +34,8 @@ from scrapy.http import TextResponse
 from crawler.links import Link, extract_links
 from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
-from crawler.platforms.hanweb import attachment_links, metadata_table, record_links
+from crawler.platforms.hanweb import record_links
+from vocabulary import Meta
 
 NAME = "hanweb_unit"
 UNIT_API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
@@ -98,7 +99,7 @@ def unit_request(unit: Unit, page: int, *, page_url: str, discover: bool) -> Req
     state = {"unit": asdict(unit), "pageNo": page, "page": page_url, "discover": discover}
     return Request(
         unit_api_url(unit.api, unit.params, page=page, rows=unit.rows),
-        meta={"platform": NAME, "hanweb_unit": state},
+        meta={Meta.PLATFORM: NAME, Meta.HANWEB_UNIT: state},
         headers={"X-Requested-With": "XMLHttpRequest", "Accept": "application/json, */*"},
     )
 
@@ -134,7 +135,7 @@ class HanwebUnit(Platform):
         return bool(_MARKERS.search(response.text[:400_000]))
 
     def item_links(self, response: TextResponse) -> Iterable[Link]:
-        info = response.meta.get("hanweb_unit")
+        info = response.meta.get(Meta.HANWEB_UNIT)
         if info is None:
             return extract_links(response.selector, response.url)
         fragment = answer_html(response)
@@ -146,7 +147,7 @@ class HanwebUnit(Platform):
         return [link for item in items for link in record_links(item.get(), base)]
 
     def next_pages(self, response: TextResponse) -> Iterable[Link | Request]:
-        info = response.meta.get("hanweb_unit")
+        info = response.meta.get(Meta.HANWEB_UNIT)
         if info is not None:
             return self._after_answer(response, info)
         units = page_units(response.selector, response.url)
@@ -168,12 +169,6 @@ class HanwebUnit(Platform):
         if fragment and record_links(fragment, info["page"]) and page < MAX_PAGES:
             return [unit_request(unit, page + 1, page_url=info["page"], discover=True)]  # go on
         return []
-
-    def metadata(self, response: TextResponse) -> dict[str, str]:
-        return metadata_table(response)
-
-    def attachment_links(self, response: TextResponse) -> Iterable[Link]:
-        return attachment_links(response)
 
 
 def _pager_counts(fragment: str) -> list[int]:

@@ -6,7 +6,7 @@ spider records the XHR/fetch answers the page got while rendering (scrapy-playwr
 event handlers), and this module turns each answer that holds a list of items into requests
 for the API's further pages — the same call with the page parameter changed, as many pages
 as the answer's total says (or on while pages bring items, bounded). The answers come back
-here (``meta["platform"] = "jsonlist"``) for their items.
+here (``meta[Meta.PLATFORM] = "jsonlist"``) for their items.
 
 >>> answer = {"code": 0, "data": {"total": 23, "list": [
 ...     {"title": "某局2021年政府信息公开工作年度报告", "url": "/nb/t1.html"},
@@ -32,8 +32,8 @@ from scrapy.http import TextResponse
 
 from crawler.links import Link
 from crawler.platforms.base import Platform
-from crawler.platforms.trs import meta_of
-from parsers.titles import normalize
+from crawler.platforms.shared import meta_of
+from vocabulary import Meta, normalize
 
 NAME = "jsonlist"
 MAX_PAGES = 300
@@ -117,7 +117,7 @@ class ApiCall:
             method=self.method,
             body=body.encode("utf-8") if self.method == "POST" else b"",
             headers=headers,
-            meta={"platform": NAME, "jsonlist": {"call": asdict(call), "page": page}},
+            meta={Meta.PLATFORM: NAME, Meta.JSONLIST: {"call": asdict(call), "page": page}},
         )
 
 
@@ -201,7 +201,7 @@ def later_pages(call: ApiCall, answer: Any, *, items: int) -> list[Request]:
     if pages is None:
         request = call.for_page(current + 1)
         if request is not None:
-            request.meta["jsonlist"]["discover"] = True
+            request.meta[Meta.JSONLIST]["discover"] = True
         return [request] if request is not None and current < MAX_PAGES else []
     last = min(pages - 1 + first, MAX_PAGES)
     return [r for n in range(current + 1, last + 1) if (r := call.for_page(n)) is not None]

@@ -29,39 +29,18 @@ from urllib.parse import urljoin, urlsplit
 from scrapy.http import TextResponse
 
 from crawler.links import Link
-from crawler.platforms.base import mentions
+from crawler.platforms.base import Platform, mentions
 from crawler.platforms.generic import Generic
-from crawler.platforms.trs import (
-    MAX_PAGES,
-    TRS,
-    attachments,
-    honest,
-    is_stub,
-    labelled_values,
-    same_site_paths,
-)
-from parsers.titles import normalize
+from crawler.platforms.shared import MAX_PAGES, attachments, is_stub, same_site_paths
 
 ARTICLE_URL = re.compile(r"/\d{6}/[0-9a-f]{32}\.shtml$")
 # (Not "kaipuyun": its site search is embedded in portals of every CMS.)
 _MARKER = re.compile(r"<ucap(?:title|content)\b|UCAP-CONTENT|\bwebSiteCode\s*=\s*[\"']", re.I)
 _PAGE_COUNT = re.compile(r"共\s*(\d+)\s*页|\b(?:pageCount|totalPage|pageTotal)\s*[=:]\s*['\"]?(\d+)")
 _LIST_FILE = re.compile(r"/([A-Za-z][\w-]*?)(?:_(\d+))?\.shtml$")
-_LABELS = (
-    "索引号",
-    "发布机构",
-    "名称",
-    "文号",
-    "主题分类",
-    "分类",
-    "发布日期",
-    "发文日期",
-    "成文日期",
-    "信息来源",
-)
 
 
-class Ucap(TRS):
+class Ucap(Platform):
     name = "ucap"
 
     @classmethod
@@ -71,36 +50,16 @@ class Ucap(TRS):
         return any(ARTICLE_URL.search(path) for path in same_site_paths(response))
 
     def next_pages(self, response: TextResponse) -> Iterable[Link]:
-        page = honest(response)
-        if is_stub(page) and not _has_articles(page):
+        if is_stub(response, ARTICLE_URL):
             return []
-        found = {link.url: link for link in _numbered_pages(page)}
-        for link in Generic().next_pages(page):
+        found = {link.url: link for link in _numbered_pages(response)}
+        for link in Generic().next_pages(response):
             found.setdefault(link.url, link)
         found.pop(response.url, None)
         return list(found.values())
 
-    def metadata(self, response: TextResponse) -> dict[str, str]:
-        page = honest(response)
-        meta = labelled_values(page, _LABELS)
-        title = normalize(" ".join(page.css("ucaptitle ::text").getall()))
-        published = " ".join(page.css("publishtime ::text").getall()).strip()
-        if title:
-            meta.setdefault("名称", title)
-        published = published or page.xpath("//meta[@name='PubDate']/@content").get("").strip()
-        if published:
-            meta.setdefault("发布日期", published)
-        source = page.xpath("//meta[@name='ContentSource']/@content").get("").strip()
-        if source:
-            meta.setdefault("发布机构", source)
-        return meta
-
     def attachment_links(self, response: TextResponse) -> Iterable[Link]:
-        return attachments(honest(response), body_css=["ucapcontent", "#UCAP-CONTENT", ".fj-a"])
-
-
-def _has_articles(response: TextResponse) -> bool:
-    return any(ARTICLE_URL.search(urlsplit(u).path) for u in response.xpath("//a/@href").getall())
+        return attachments(response, body_css=["ucapcontent", "#UCAP-CONTENT", ".fj-a"])
 
 
 def _numbered_pages(response: TextResponse) -> list[Link]:

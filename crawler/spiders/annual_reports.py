@@ -45,7 +45,7 @@ from crawler.render import render_meta
 from crawler.runs import record_problem, run_context
 from crawler.scoring import COLUMN, LISTING, MEDIUM, NEVER, STRONG, score_link
 from crawler.sites import Site, load_sites, select_sites
-from parsers.titles import is_column_label, is_report_title, normalize
+from vocabulary import Meta, is_column_label, is_report_title, normalize
 
 DISCOVERY_BUDGET = 300  # default of NIANBAO_DISCOVERY_BUDGET: discovery pages per site
 WEAK_BATCH = 4  # weak links released at a time when the crawl would otherwise end
@@ -54,7 +54,7 @@ MAX_XHR = 20  # API answers kept per rendered page
 # Request priorities: a column's items and files first, then its pages, then discovery by score.
 REPORT_PRIORITY = 1000
 PAGE_PRIORITY = 500
-_CARRIED_META = ("role", "link_text", "referer", "depth", "column")
+_CARRIED_META = (Meta.ROLE, Meta.LINK_TEXT, Meta.REFERER, "depth", Meta.COLUMN)
 
 
 class AnnualReportsSpider(Spider):
@@ -101,7 +101,7 @@ class AnnualReportsSpider(Spider):
         for url in self.site.start_urls:
             self._queued.add(url)
             self.discovery_pages += 1
-            meta = {"role": "home", **self._render_always()}
+            meta = {Meta.ROLE: "home", **self._render_always()}
             yield Request(url, callback=self.parse_home, meta=meta)
 
     # -- page kinds -----------------------------------------------------------------------
@@ -136,7 +136,7 @@ class AnnualReportsSpider(Spider):
         if not isinstance(response, TextResponse):
             return
         platform = platform_for(response)
-        api_answer = bool(response.meta.get("platform"))
+        api_answer = bool(response.meta.get(Meta.PLATFORM))
         links = [] if api_answer else extract_links(response.selector, response.url)
         # A page that lists a report (in its links, or records its CMS keeps in a script) is a
         # listing wherever it turns up: a 年报汇总 page, a department's column …
@@ -150,12 +150,12 @@ class AnnualReportsSpider(Spider):
                 self._flag(
                     "charset", f"listing decoded with replacement characters: {response.url}", response.url
                 )
-            if not response.meta.get("paged") and not api_answer and response.url not in self.columns:
+            if not response.meta.get(Meta.PAGED) and not api_answer and response.url not in self.columns:
                 self.columns.append(response.url)
             yield from self._listing(response, platform)
-        if response.meta.get("role") == "home":
+        if response.meta.get(Meta.ROLE) == "home":
             self._chrome.update(link.url for link in links)
-        if not api_answer and not response.meta.get("paged"):
+        if not api_answer and not response.meta.get(Meta.PAGED):
             yield from self._discover(response, links, listing=listing)
 
     def _report(self, response: TextResponse, link: Link) -> Request:
@@ -174,7 +174,7 @@ class AnnualReportsSpider(Spider):
 
     def _page_request(self, response: TextResponse, page: Link | Request) -> Request:
         if isinstance(page, Request):
-            meta = {"role": "listing", "referer": response.url, "paged": True, **page.meta}
+            meta = {Meta.ROLE: "listing", Meta.REFERER: response.url, Meta.PAGED: True, **page.meta}
             return page.replace(
                 callback=page.callback or self.parse_listing, meta=meta, priority=PAGE_PRIORITY
             )
@@ -221,7 +221,7 @@ class AnnualReportsSpider(Spider):
                 # A listing's department-like links are tried at the end in any case.
                 aside = self._medium if listing and score >= MEDIUM else self._weak
                 if aside is self._medium:
-                    response.meta["sub_columns_aside"] = True  # not a script-built list
+                    response.meta[Meta.SUB_COLUMNS_ASIDE] = True  # not a script-built list
                 if len(aside) < MAX_WEAK:
                     heapq.heappush(
                         aside, (-score, next(self._seq), link.url, link.text, response.url, depth + 1)
@@ -232,11 +232,11 @@ class AnnualReportsSpider(Spider):
     ) -> Request:
         listing = listing or score >= LISTING
         meta = {
-            "role": "listing" if listing else "section",
-            "link_text": link.text,
-            "referer": referer,
+            Meta.ROLE: "listing" if listing else "section",
+            Meta.LINK_TEXT: link.text,
+            Meta.REFERER: referer,
             # A section or page found by its score may be missing from a recording: skip it then.
-            "speculative": score < 90,
+            Meta.SPECULATIVE: score < 90,
             **self._render_always(),
         }
         callback = self.parse_listing if listing else self.parse_home
@@ -272,17 +272,21 @@ class AnnualReportsSpider(Spider):
         found = followed = 0
         for request in requests:
             found += 1
-            if request.meta.get("role") in ("report", "listing"):
+            if request.meta.get(Meta.ROLE) in ("report", "listing"):
                 followed += 1  # items, pages or sub-columns of a listing
             yield request
         if response.meta.get("playwright") or self.site.render == "never":
             return
-        if response.meta.get("paged") or response.meta.get("soft_404") or response.meta.get("platform"):
+        if (
+            response.meta.get(Meta.PAGED)
+            or response.meta.get(Meta.SOFT_404)
+            or response.meta.get(Meta.PLATFORM)
+        ):
             return  # an empty deep page of a paged list is a stub, not a script-built list
         if not isinstance(response, TextResponse):
             return
-        if response.meta.get("role") == "listing" or _column_name(response):
-            if followed or response.meta.get("sub_columns_aside"):
+        if response.meta.get(Meta.ROLE) == "listing" or _column_name(response):
+            if followed or response.meta.get(Meta.SUB_COLUMNS_ASIDE):
                 return
         elif found or extract_links(response.selector, response.url):
             return  # a page with links to weigh is not script-built
@@ -352,7 +356,7 @@ class AnnualReportsSpider(Spider):
         return Request(
             link.url,
             callback=callback,
-            meta={"role": role, "link_text": link.text, "referer": response.url, **meta},
+            meta={Meta.ROLE: role, Meta.LINK_TEXT: link.text, Meta.REFERER: response.url, **meta},
             priority=priority,
         )
 

@@ -35,7 +35,7 @@ import tenacity
 
 from parsers import limits
 from parsers.document import Cell, Document, ParseError, Table
-from parsers.formats.html import join_lines
+from vocabulary import join_words
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -241,7 +241,7 @@ def clean_text(text: str) -> str:
     >>> clean_text("  （三）不予\\n 公开 "), clean_text("\\u3000 ")
     ('（三）不予公开', '')
     """
-    return join_lines(line.strip() for line in text.splitlines() if line.strip())
+    return join_words(line.strip() for line in text.splitlines() if line.strip())
 
 
 Merge = tuple[int, int, int, int]  # first row, last row + 1, first col, last col + 1 (0-based)

@@ -29,7 +29,7 @@ from lxml import etree
 
 from parsers.document import Block, BlockKind, Cell, Document, ParseError, Table
 from parsers.formats._zipsafe import sniff_ooxml
-from parsers.formats.html import join_lines
+from vocabulary import join_words
 
 NAME = "docx"
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -170,7 +170,7 @@ def _cell_text(tc: etree._Element) -> str:
             content = child.find(_w("sdtContent"))
             if content is not None:
                 lines.append(_cell_text(content))
-    return join_lines(line for line in lines if line)
+    return join_words(line for line in lines if line)
 
 
 def parse_table(tbl: etree._Element) -> Table | None:

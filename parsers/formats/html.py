@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import lxml.html
 from lxml import etree
 
 from parsers.document import Block, BlockKind, Cell, Document, ParseError, Table
+from vocabulary import is_cjk, join_words
 
 NAME = "html"
 MEDIA_TYPE = "text/html"
@@ -132,13 +133,8 @@ def _declared_charset(head: bytes) -> str | None:
 
 # --------------------------------------------------------------------------- text helpers
 
-_CJK = (
-    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3200-\u9fff"
-    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
-)
 _WS_RUN = re.compile(r"\s+")
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
-_CJK_CHAR = re.compile(f"[{_CJK}]")
 BR = "\x00"  # a <br> inside a text buffer
 
 
@@ -158,27 +154,11 @@ def normalise_space(text: str) -> str:
         if "\n" in run or "\r" in run:
             before = text[m.start() - 1] if m.start() else ""
             after = text[m.end()] if m.end() < len(text) else ""
-            if _CJK_CHAR.match(before) and _CJK_CHAR.match(after) and "\u3000" not in run:
+            if is_cjk(before) and is_cjk(after) and "\u3000" not in run:
                 return ""
         return " "
 
     return _WS_RUN.sub(repl, text).strip()
-
-
-def join_lines(parts: Iterable[str]) -> str:
-    """Join the lines of one cell: no separator between CJK text, a space otherwise.
-
-    >>> join_lines(["（三）不予", "公开"]), join_lines(["Total", "count"])
-    ('（三）不予公开', 'Total count')
-    """
-    out = ""
-    for part in parts:
-        if not part:
-            continue
-        if out and not (_CJK_CHAR.match(out[-1]) or _CJK_CHAR.match(part[0])):
-            out += " "
-        out += part
-    return out
 
 
 # --------------------------------------------------------------------------- tree helpers
@@ -491,7 +471,7 @@ def _cell_text(cell: etree._Element) -> str:
     walker = _Walker()
     walker.walk_children(cell)
     walker.flush()
-    return join_lines(b.text for b in walker.content if isinstance(b, Block))
+    return join_words(b.text for b in walker.content if isinstance(b, Block))
 
 
 def parse_table(table: etree._Element) -> Table | None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 
 FormTable = str  # "二" | "三" | "四" | "统计表" | "正文"
 
@@ -559,6 +560,60 @@ def check_keys(keys: list[str]) -> None:
     unknown = [k for k in keys if not is_known(k)]
     if unknown:
         raise KeyError(f"metric keys not in the dictionary: {', '.join(unknown)}")
+
+
+# ----------------------------------------------------------------------------- named elsewhere
+# The keys code outside the extractors names — the canned queries (nianbao/serve.py), the charts
+# (nianbao/charts.py), the prose reader — spelled once here and checked at import. (The
+# report_summary view in archive/schema.py spells its keys in its migration, which must never
+# change; tests/test_metrics_dictionary.py checks those against the dictionary.)
+
+REQUESTS_NEW = key("requests.new.total")
+REQUESTS_CARRIED_OVER = key("requests.carried_over.total")
+REQUESTS_GRANTED = key("requests.result.granted.total")
+REQUESTS_PARTLY_GRANTED = key("requests.result.partly_granted.total")
+REQUESTS_ANSWERED = key("requests.result.total.total")
+REQUESTS_OTHER_OUTCOME = key("requests.result.other.total")
+REQUESTS_CARRIED_FORWARD = key("requests.carried_forward.total")
+REVIEWS = key("review.total")
+ACTIVE_PROSE = key("active.total")
+LITIGATION_PROSE = key("litigation.total")
+LEGACY_REQUESTS_RECEIVED = key("legacy.requests.received")
+LEGACY_REQUESTS_ANSWERED = key("legacy.requests.answered")
+LEGACY_REVIEWS = key("legacy.review.total")
+LEGACY_LITIGATION = key("legacy.litigation.total")
+LEGACY_ACTIVE = key("legacy.active.total")
+
+
+def key_pattern(pattern: str) -> str:
+    """A GLOB ``pattern`` over keys (``*`` for any part) after checking it matches some key.
+
+    >>> key_pattern("requests.result.denied.*.total")
+    'requests.result.denied.*.total'
+    """
+    if not any(fnmatchcase(k, pattern) for k in _ENTRIES):
+        raise KeyError(f"metric key pattern matches no dictionary key: {pattern}")
+    return pattern
+
+
+# Outcomes of applications (table 三 （三）) under the 2019 form's headings: the template keys
+# (GLOB patterns) and the legacy (2008 form) keys that fall under each heading.
+OUTCOMES: list[tuple[str, str]] = [
+    (REQUESTS_GRANTED, "予以公开"),
+    (key("legacy.requests.answered_granted"), "予以公开"),
+    (REQUESTS_PARTLY_GRANTED, "部分公开"),
+    (key("legacy.requests.answered_partly_granted"), "部分公开"),
+    (key_pattern("requests.result.denied.*.total"), "不予公开"),
+    (key("legacy.requests.answered_denied"), "不予公开"),
+    (key_pattern("requests.result.unable.*.total"), "无法提供"),
+    (key("legacy.requests.answered_not_exist"), "无法提供"),
+    (key("legacy.requests.answered_not_this_agency"), "无法提供"),
+    (key_pattern("requests.result.not_processed.*.total"), "不予处理"),
+    (REQUESTS_OTHER_OUTCOME, "其他处理"),
+    (key("legacy.requests.answered_other_channel"), "其他处理"),
+    (key("legacy.requests.answered_already_public"), "其他处理"),
+    (key("legacy.requests.answered_correction"), "其他处理"),
+]
 
 
 def entries() -> list[Entry]:

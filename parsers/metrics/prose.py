@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from parsers.document import Document
-from parsers.metrics.dictionary import key
+from parsers.metrics import dictionary as metric
 from parsers.metrics.model import Metric, Source
 from parsers.metrics.tables import Collector, document_blocks
 from parsers.metrics.values import Number, normalize_text, parse_value
@@ -119,16 +119,16 @@ def find_figures(text: str, block: int = 0) -> list[Figure]:
 def keys_for_year(year: int | None) -> dict[str, str]:
     if year is not None and year >= 2019:
         return {
-            "active": key("active.total"),
-            "requests": key("requests.new.total"),
-            "review": key("review.total"),
-            "litigation": key("litigation.total"),
+            "active": metric.ACTIVE_PROSE,
+            "requests": metric.REQUESTS_NEW,
+            "review": metric.REVIEWS,
+            "litigation": metric.LITIGATION_PROSE,
         }
     return {
-        "active": key("legacy.active.total"),
-        "requests": key("legacy.requests.received"),
-        "review": key("legacy.review.total"),
-        "litigation": key("legacy.litigation.total"),
+        "active": metric.LEGACY_ACTIVE,
+        "requests": metric.LEGACY_REQUESTS_RECEIVED,
+        "review": metric.LEGACY_REVIEWS,
+        "litigation": metric.LEGACY_LITIGATION,
     }
 
 

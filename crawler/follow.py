@@ -11,7 +11,7 @@ from scrapy.http import TextResponse
 
 from crawler.links import Link, download_links
 from crawler.platforms import Platform, platform_for
-from parsers.titles import is_report_title
+from vocabulary import is_report_title
 
 
 def report_links(response: TextResponse, platform: Platform | None = None) -> list[Link]:

@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 from scrapy.http import Response
 
 from crawler.filenames import content_disposition_filename, url_filename
-from vocabulary import year_in_title
+from vocabulary import Meta, Role, year_in_title
 
 
 class ReportItem(TypedDict):
@@ -37,7 +37,7 @@ def report_item(response: Response, site: str | None) -> ReportItem:
     content_type = response.headers.get(b"Content-Type")
     return ReportItem(
         site=site,
-        role=meta.get("role") or "report",
+        role=meta.get(Meta.ROLE) or Role.REPORT,
         title=title,
         url=(meta.get("redirect_urls") or [response.url])[0],
         final_url=response.url,

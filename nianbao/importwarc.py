@@ -50,10 +50,9 @@ from nianbao.export import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS, METADATA_V
 from nianbao.waczfile import WaczError, is_wacz, warcs_inside
 from parsers.formats.html import decode_html
 from parsers.formats.html import sniff as looks_like_html
-from vocabulary import PAGE, PAGE_ROLES, ROBOTS, is_report_title, normalize
+from vocabulary import PAGE_ROLES, Role, is_report_title, normalize
 
 logger = logging.getLogger(__name__)
-
 _CHUNK = 1 << 16
 _MAX_PAGE_BYTES = 8 << 20  # pages larger than this are not read for titles and links
 _MAX_REDIRECTS = 10
@@ -472,7 +471,7 @@ class _Importer:
         for response in responses:
             if response.role is None:
                 robots = urlsplit(response.uri).path == "/robots.txt"
-                response.role = ROBOTS if robots else PAGE
+                response.role = Role.ROBOTS if robots else Role.PAGE
 
     def _attach(self, link: Link, page: _Response, by_url: dict[str, _Response], *, role: str) -> None:
         """Give the file a link leads to (after redirects in the WARC) a role, with the page

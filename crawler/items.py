@@ -33,7 +33,7 @@ class ReportItem(TypedDict):
 def report_item(response: Response, site: str | None) -> ReportItem:
     """The item for a report page or file the spider has just received."""
     meta = response.meta
-    title = (meta.get("link_text") or "").strip() or None
+    title = (meta.get(Meta.LINK_TEXT) or "").strip() or None
     content_type = response.headers.get(b"Content-Type")
     return ReportItem(
         site=site,
@@ -43,11 +43,11 @@ def report_item(response: Response, site: str | None) -> ReportItem:
         final_url=response.url,
         year=year_in_title(title) if title else None,
         sha256=meta.get("sha256"),
-        fetch_id=meta.get("fetch_id"),
+        fetch_id=meta.get(Meta.FETCH_ID),
         file_name=content_disposition_filename(response.headers.get(b"Content-Disposition"))
         or url_filename(response.url),
         media_type=content_type.decode("latin-1").split(";")[0].strip() if content_type else None,
-        referer=meta.get("referer"),
+        referer=meta.get(Meta.REFERER),
     )
 
 

@@ -30,6 +30,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from vocabulary import Meta, Role
+
 logger = logging.getLogger(__name__)
 
 MAGIC = (
@@ -89,7 +91,7 @@ class DiscoveryMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        if self.replay and request.meta.get("speculative") and not self._recorded(request):
+        if self.replay and request.meta.get(Meta.SPECULATIVE) and not self._recorded(request):
             self.stats.inc_value("nianbao/discovery/not_recorded")
             raise IgnoreRequest(f"speculative page not in the cassettes: {request.url}")
 
@@ -99,10 +101,10 @@ class DiscoveryMiddleware:
         return _cassette(self.replay).lookup(request) is not None
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get("probe_document") and response.status < 400:
+        if request.meta.get(Meta.PROBE_DOCUMENT) and response.status < 400:
             if is_document(_headers(response), response.body):
                 self.stats.inc_value("nianbao/discovery/probed_documents")
             else:
-                request.meta["role"] = "other"  # a page, not the report's file
+                request.meta[Meta.ROLE] = Role.OTHER  # a page, not the report's file
                 self.stats.inc_value("nianbao/discovery/probed_pages")
         return response

@@ -32,6 +32,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.request import request_from_dict
 
+from vocabulary import Meta
+
 logger = logging.getLogger(__name__)
 
 RECENT_FINGERPRINTS = 4096
@@ -168,7 +170,7 @@ class SqliteFrontier:
         self.pending -= 1
         self.stats.inc_value("scheduler/dequeued/disk")
         request = request_from_dict(pickle.loads(data), spider=self.spider)
-        request.meta["frontier_fp"] = fp
+        request.meta[Meta.FRONTIER_FP] = fp
         return request
 
     def mark_done(self, fp: str) -> None:
@@ -250,7 +252,7 @@ class FrontierDoneMiddleware:
 
     def _done(self, response: Response | None) -> None:
         frontier = self._frontier()
-        fp = response.meta.get("frontier_fp") if response is not None else None
+        fp = response.meta.get(Meta.FRONTIER_FP) if response is not None else None
         if frontier is not None and fp:
             frontier.mark_done(fp)
 

@@ -13,7 +13,7 @@ from typing import Any, TypedDict
 from scrapy.http import Response
 
 from crawler.filenames import content_disposition_filename, url_filename
-from vocabulary import year_in_title
+from vocabulary import Meta, Role, year_in_title
 
 
 class ReportItem(TypedDict):
@@ -33,21 +33,21 @@ class ReportItem(TypedDict):
 def report_item(response: Response, site: str | None) -> ReportItem:
     """The item for a report page or file the spider has just received."""
     meta = response.meta
-    title = (meta.get("link_text") or "").strip() or None
+    title = (meta.get(Meta.LINK_TEXT) or "").strip() or None
     content_type = response.headers.get(b"Content-Type")
     return ReportItem(
         site=site,
-        role=meta.get("role") or "report",
+        role=meta.get(Meta.ROLE) or Role.REPORT,
         title=title,
         url=(meta.get("redirect_urls") or [response.url])[0],
         final_url=response.url,
         year=year_in_title(title) if title else None,
         sha256=meta.get("sha256"),
-        fetch_id=meta.get("fetch_id"),
+        fetch_id=meta.get(Meta.FETCH_ID),
         file_name=content_disposition_filename(response.headers.get(b"Content-Disposition"))
         or url_filename(response.url),
         media_type=content_type.decode("latin-1").split(";")[0].strip() if content_type else None,
-        referer=meta.get("referer"),
+        referer=meta.get(Meta.REFERER),
     )
 
 

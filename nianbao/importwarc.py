@@ -59,7 +59,7 @@ from crawler.links import Link
 from nianbao.exit_codes import EXIT_CANNOT_START, EXIT_OK, EXIT_PROBLEMS
 from nianbao.waczfile import WaczError, is_wacz, warcs_inside
 from parsers.formats.html import sniff as looks_like_html
-from vocabulary import PAGE, PAGE_ROLES, ROBOTS
+from vocabulary import PAGE_ROLES, Role
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ class _Importer:
             self._write_fetch(response, site)
             count = counts.setdefault(site, {"pages": 0, "files": 0, "report_pages": 0, "bytes": 0})
             count["pages" if response.role in PAGE_ROLES else "files"] += 1
-            count["report_pages"] += response.role == "report"
+            count["report_pages"] += response.role == Role.REPORT
             count["bytes"] += response.size
         for site, count in counts.items():
             info = self.site_info.get(site, {})
@@ -368,7 +368,7 @@ class _Importer:
 
     @staticmethod
     def _filename(response: _Response) -> str | None:
-        if response.role not in ("attachment", "report") or response.html:
+        if response.role not in (Role.ATTACHMENT, Role.REPORT) or response.html:
             return None
         return content_disposition_filename(response.disposition) or url_filename(response.final_url)
 
@@ -390,21 +390,21 @@ class _Importer:
             for link in items[key]:
                 target = self._target(link, by_url)
                 if target is not None and id(target) in pages:
-                    self._give(target, "report", link, response, by_url)
+                    self._give(target, Role.REPORT, link, response, by_url)
         # A report page's attachments (before a listing's items can claim them as reports).
         for response, page in pages.values():
-            if response.role == "report":
+            if response.role == Role.REPORT:
                 for link, _ in attachment_links(page):
-                    self._give_file(link, response, by_url, role="attachment")
+                    self._give_file(link, response, by_url, role=Role.ATTACHMENT)
         # Files a page lists as report items are reports themselves.
         for key, (response, _) in pages.items():
-            if response.role != "report":
+            if response.role != Role.REPORT:
                 for link in items[key]:
-                    self._give_file(link, response, by_url, role="report")
+                    self._give_file(link, response, by_url, role=Role.REPORT)
         for response in responses:
             if response.role is None:
                 robots = urlsplit(response.uri).path == "/robots.txt"
-                response.role = ROBOTS if robots else PAGE
+                response.role = Role.ROBOTS if robots else Role.PAGE
 
     def _give_file(self, link: Link, page: _Response, by_url: dict[str, _Response], *, role: str) -> None:
         """Give the file a link leads to a role, unless it is a page or has a role already."""

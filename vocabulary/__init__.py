@@ -31,25 +31,29 @@ from collections.abc import Iterable
 from typing import Final
 
 # --------------------------------------------------------------------------- fetch roles
-# What a fetch was for: ``request.meta[Meta.ROLE]``, ``fetches.role`` in the archive.
 
-HOME: Final = "home"  # a start URL
-SECTION: Final = "section"  # a page discovery went through (信息公开, a department …)
-LISTING: Final = "listing"  # a page (or API answer) of a 年报 column
-REPORT: Final = "report"  # a report's page (or the report itself, when the list links a file)
-ATTACHMENT: Final = "attachment"  # a file of a report page
-OTHER: Final = "other"  # a page met on the way (a download-like link that was a page)
-PAGE: Final = "page"  # a page of a WARC someone else recorded (import-warc cannot tell more)
-ROBOTS: Final = "robots"  # robots.txt
 
-FETCH_ROLES: Final = (HOME, SECTION, LISTING, REPORT, ATTACHMENT, OTHER, PAGE, ROBOTS)
+class Role:
+    """What a fetch was for: ``request.meta[Meta.ROLE]``, ``fetches.role`` in the archive."""
+
+    HOME: Final = "home"  # a start URL
+    SECTION: Final = "section"  # a page discovery went through (信息公开, a department …)
+    LISTING: Final = "listing"  # a page (or API answer) of a 年报 column
+    REPORT: Final = "report"  # a report's page (or the report itself, when the list links a file)
+    ATTACHMENT: Final = "attachment"  # a file of a report page
+    OTHER: Final = "other"  # a page met on the way (a download-like link that was a page)
+    PAGE: Final = "page"  # a page of a WARC someone else recorded (import-warc cannot tell more)
+    ROBOTS: Final = "robots"  # robots.txt
+
+
+FETCH_ROLES: Final = tuple(v for k, v in vars(Role).items() if k.isupper())
 # Every role of a page (an HTML document, not a file): what counts as "pages" in the progress,
 # the per-site health counts, the pool's memory of a site and import-warc's summary.
-PAGE_ROLES: Final = (HOME, SECTION, LISTING, REPORT, OTHER, PAGE)
+PAGE_ROLES: Final = (Role.HOME, Role.SECTION, Role.LISTING, Role.REPORT, Role.OTHER, Role.PAGE)
 # The subset a visitor would open first: the pages a WACZ lists in ``pages/pages.jsonl``.
-ENTRY_PAGE_ROLES: Final = (HOME, REPORT)
+ENTRY_PAGE_ROLES: Final = (Role.HOME, Role.REPORT)
 # The roles whose bodies are files kept under a file name.
-FILE_ROLES: Final = (ATTACHMENT,)
+FILE_ROLES: Final = (Role.ATTACHMENT,)
 
 
 # --------------------------------------------------------------------------- request.meta keys
@@ -60,7 +64,7 @@ class Meta:
     own keys — ``depth``, ``redirect_urls``, ``playwright`` … — are their API and keep their
     names where they are used.)"""
 
-    ROLE: Final = "role"  # one of FETCH_ROLES
+    ROLE: Final = "role"  # a Role (one of FETCH_ROLES)
     LINK_TEXT: Final = "link_text"  # the text of the link that led here
     REFERER: Final = "referer"  # the page that linked here
     COLUMN: Final = "column"  # the 年报 column a request belongs to

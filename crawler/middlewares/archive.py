@@ -34,7 +34,7 @@ from crawler.filenames import content_disposition_filename, url_filename
 from crawler.middlewares.bodies import BODY_FILE
 from crawler.runs import Recorded, crawl_site, record_problem, run_context
 from nianbao.outcome import RUN_END, is_machine_fault, machine_fault, one_line
-from vocabulary import FILE_ROLES, ROBOTS, Meta
+from vocabulary import FILE_ROLES, Meta, Role
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class ArchiveMiddleware:
         elif response.status != 304:
             sha256 = kept = stored or archive.store.put(response.body)
         self.stats.inc_value("nianbao/bytes", size)
-        role = request.meta.get(Meta.ROLE) or (ROBOTS if _is_robots(request) else None)
+        role = request.meta.get(Meta.ROLE) or (Role.ROBOTS if _is_robots(request) else None)
         with archive.transaction():  # the file's row and the fetch naming it: one commit
             if kept is not None and archive.add_file(kept, size=size, media_type=_media_type(response)):
                 self.stats.inc_value("nianbao/new_objects")
@@ -94,7 +94,7 @@ class ArchiveMiddleware:
         request.meta[Meta.FETCH_ID] = fetch_id
         request.meta["sha256"] = sha256
         self.stats.inc_value(f"nianbao/fetches/{role or 'other'}")
-        if response.status >= 400 and role != ROBOTS:  # a site without robots.txt is normal
+        if response.status >= 400 and role != Role.ROBOTS:  # a site without robots.txt is normal
             self._problem(request, f"HTTP {response.status} for {response.url}", sha256=sha256)
         return response
 

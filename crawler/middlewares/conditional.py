@@ -20,10 +20,9 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from crawler.runs import Recorded, run_context
-from vocabulary import ATTACHMENT, Meta
+from vocabulary import Meta, Role
 
 logger = logging.getLogger(__name__)
-
 _DROPPED_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 
 
@@ -47,7 +46,7 @@ class ConditionalRequestMiddleware:
         previous = self.ctx.archive.last_good_fetch(request.url)
         if previous is None:
             return None
-        if request.meta.get(Meta.ROLE) == ATTACHMENT and not self.revalidate_files:
+        if request.meta.get(Meta.ROLE) == Role.ATTACHMENT and not self.revalidate_files:
             self.stats.inc_value("nianbao/skipped_files")
             raise AlreadyArchived(f"already archived: {request.url}")
         headers = json.loads(previous["headers"] or "{}")

@@ -31,10 +31,11 @@ from twisted.python.failure import Failure
 
 from crawler.frontier import FrontierDoneMiddleware, request_dict
 from crawler.redis_crawl.shared import RedisGone, SharedCrawl
+from vocabulary import Meta
 
 logger = logging.getLogger(__name__)
 
-FP = "frontier_fp"  # meta: the key of a popped request (as FrontierDoneMiddleware reads it)
+FP = Meta.FRONTIER_FP  # meta: the key of a popped request (as FrontierDoneMiddleware reads it)
 PARENT = "redis_parent"  # meta: the popped request whose response yielded this one
 
 _ACTIVE: list[SharedCrawl] = []

@@ -45,7 +45,7 @@ from crawler.render import render_meta
 from crawler.runs import record_problem, run_context
 from crawler.scoring import COLUMN, LISTING, MEDIUM, NEVER, STRONG, score_link
 from crawler.sites import Site, load_sites, select_sites
-from vocabulary import Meta, is_column_label, is_report_title, normalize
+from vocabulary import Meta, Role, is_column_label, is_report_title, normalize
 
 DISCOVERY_BUDGET = 300  # default of NIANBAO_DISCOVERY_BUDGET: discovery pages per site
 WEAK_BATCH = 4  # weak links released at a time when the crawl would otherwise end
@@ -101,7 +101,7 @@ class AnnualReportsSpider(Spider):
         for url in self.site.start_urls:
             self._queued.add(url)
             self.discovery_pages += 1
-            meta = {Meta.ROLE: "home", **self._render_always()}
+            meta = {Meta.ROLE: Role.HOME, **self._render_always()}
             yield Request(url, callback=self.parse_home, meta=meta)
 
     # -- page kinds -----------------------------------------------------------------------
@@ -123,7 +123,7 @@ class AnnualReportsSpider(Spider):
             # A link that only suggests a download is kept if the answer is a document.
             probing = {"probe_document": True} if probe else {}
             yield self._follow(
-                response, link, "attachment", self.parse_file, priority=REPORT_PRIORITY, **probing
+                response, link, Role.ATTACHMENT, self.parse_file, priority=REPORT_PRIORITY, **probing
             )
 
     def parse_file(self, response: Response) -> Iterator[ReportItem]:
@@ -153,7 +153,7 @@ class AnnualReportsSpider(Spider):
             if not response.meta.get(Meta.PAGED) and not api_answer and response.url not in self.columns:
                 self.columns.append(response.url)
             yield from self._listing(response, platform)
-        if response.meta.get(Meta.ROLE) == "home":
+        if response.meta.get(Meta.ROLE) == Role.HOME:
             self._chrome.update(link.url for link in links)
         if not api_answer and not response.meta.get(Meta.PAGED):
             yield from self._discover(response, links, listing=listing)
@@ -162,7 +162,7 @@ class AnnualReportsSpider(Spider):
         self.report_items += 1
         self._queued.add(link.url)
         callback = self.parse_file if is_attachment_url(link.url) else self.parse_report
-        return self._follow(response, link, "report", callback, priority=REPORT_PRIORITY)
+        return self._follow(response, link, Role.REPORT, callback, priority=REPORT_PRIORITY)
 
     def _listing(self, response: TextResponse, platform: Any) -> Iterator[Request]:
         for link in report_links(response, platform):
@@ -174,18 +174,20 @@ class AnnualReportsSpider(Spider):
 
     def _page_request(self, response: TextResponse, page: Link | Request) -> Request:
         if isinstance(page, Request):
-            meta = {Meta.ROLE: "listing", Meta.REFERER: response.url, Meta.PAGED: True, **page.meta}
+            meta = {Meta.ROLE: Role.LISTING, Meta.REFERER: response.url, Meta.PAGED: True, **page.meta}
             return page.replace(
                 callback=page.callback or self.parse_listing, meta=meta, priority=PAGE_PRIORITY
             )
         self._queued.add(page.url)
-        return self._follow(response, page, "listing", self.parse_listing, paged=True, priority=PAGE_PRIORITY)
+        return self._follow(
+            response, page, Role.LISTING, self.parse_listing, paged=True, priority=PAGE_PRIORITY
+        )
 
     def _discover(self, response: TextResponse, links: list[Link], *, listing: bool) -> Iterator[Request]:
         """Score the page's same-site links: strong ones now, weak ones aside."""
         here = urlsplit(response.url).netloc
         label = _page_label(response)
-        role = "listing" if listing else "section"
+        role = Role.LISTING if listing else Role.SECTION
         anchors = _anchors_by_url(response)
         scored = []
         for link in links:
@@ -195,7 +197,7 @@ class AnnualReportsSpider(Spider):
                 continue  # handled as a report item
             around = anchors.get(link.url, "")
             # A listing's link that every page carries (the site's menu) is no sub-column of it.
-            parent = "section" if listing and link.url in self._chrome else role
+            parent = Role.SECTION if listing and link.url in self._chrome else role
             score = score_link(
                 link.text,
                 link.url,
@@ -232,7 +234,7 @@ class AnnualReportsSpider(Spider):
     ) -> Request:
         listing = listing or score >= LISTING
         meta = {
-            Meta.ROLE: "listing" if listing else "section",
+            Meta.ROLE: Role.LISTING if listing else Role.SECTION,
             Meta.LINK_TEXT: link.text,
             Meta.REFERER: referer,
             # A section or page found by its score may be missing from a recording: skip it then.
@@ -272,7 +274,7 @@ class AnnualReportsSpider(Spider):
         found = followed = 0
         for request in requests:
             found += 1
-            if request.meta.get(Meta.ROLE) in ("report", "listing"):
+            if request.meta.get(Meta.ROLE) in (Role.REPORT, Role.LISTING):
                 followed += 1  # items, pages or sub-columns of a listing
             yield request
         if response.meta.get("playwright") or self.site.render == "never":
@@ -285,7 +287,7 @@ class AnnualReportsSpider(Spider):
             return  # an empty deep page of a paged list is a stub, not a script-built list
         if not isinstance(response, TextResponse):
             return
-        if response.meta.get(Meta.ROLE) == "listing" or _column_name(response):
+        if response.meta.get(Meta.ROLE) == Role.LISTING or _column_name(response):
             if followed or response.meta.get(Meta.SUB_COLUMNS_ASIDE):
                 return
         elif found or extract_links(response.selector, response.url):
@@ -351,7 +353,7 @@ class AnnualReportsSpider(Spider):
 
     def _follow(self, response: Response, link: Link, role: str, callback: Any, **meta: Any) -> Request:
         priority = meta.pop("priority", 0)
-        if role in ("section", "listing"):
+        if role in (Role.SECTION, Role.LISTING):
             meta = {**self._render_always(), **meta}
         return Request(
             link.url,

@@ -24,11 +24,12 @@ the prose figures, with a warning.
 from __future__ import annotations
 
 from parsers.document import Document
-from parsers.metrics import legacy, prose, template2019, template2021
+from parsers.metrics import legacy, prose
 from parsers.metrics.checks import run_checks, year_over_year
 from parsers.metrics.era import detect_era, report_year
 from parsers.metrics.model import CheckResult, Era, Metric, MetricsResult, Source
 from parsers.metrics.tables import Collector, document_tables
+from parsers.metrics.templates import TEMPLATES
 
 __all__ = [
     "CheckResult",
@@ -41,7 +42,7 @@ __all__ = [
     "year_over_year",
 ]
 
-_TABLE_READERS = {"legacy": legacy.extract, "2019": template2019.extract, "2021": template2021.extract}
+_TABLE_READERS = {"legacy": legacy.extract, **{t.ERA: t.extract for t in TEMPLATES}}
 
 
 def extract(doc: Document) -> MetricsResult:

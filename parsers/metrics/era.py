@@ -2,9 +2,10 @@
 
 The tables decide first, by the labels only one template prints:
 
-- 2021: table 二 has 本年制发件数 / 本年废止件数 / 现行有效件数 / 本年收费金额, or table 三 splits
-  （六）其他处理 into 逾期不补正 / 缴纳费用 / 其他;
-- 2019: table 二 has 本年新制作数量 / 本年新公开数量 / 上一年项目数量 / 采购项目数量;
+- a template (``parsers/metrics/templates.py``, newest first) by its ``SIGNS``: 2021's table 二
+  has 本年制发件数 / 本年废止件数 / 现行有效件数 / 本年收费金额, or its table 三 splits
+  （六）其他处理 into 逾期不补正 / 缴纳费用 / 其他; 2019's table 二 has 本年新制作数量 /
+  本年新公开数量 / 上一年项目数量 / 采购项目数量;
 - legacy: a 统计指标 / 单位 / 统计数 table (or its Fujian 指标名称 / 计量单位 variant);
 - tables 三/四 with none of the above: the report year decides (2021+ → 2021, else 2019).
 
@@ -28,10 +29,15 @@ from parsers.metrics.legacy import is_legacy_table
 from parsers.metrics.model import Era
 from parsers.metrics.requests import is_table3, is_table4
 from parsers.metrics.tables import document_tables, grid_text, norm_label
+from parsers.metrics.templates import TEMPLATES, template_for_year
 
-_SIGNS_2021 = re.compile(r"本年制发件数|本年废止件数|现行有效件数|本年收费金额|逾期不补正|缴纳费用")
-_SIGNS_2019 = re.compile(r"本年新制作数量|本年新公开数量|对外公开总数量|上一年项目数量|采购项目数量")
 _SIGNS_LEGACY = re.compile(r"统计指标|指标名称.*计量单位|收到申请数|申请答复数|主动公开政府信息数")
+# Whole header labels of a statistics table, to tell one flattened into running text: each
+# template's own, the 2019 and 2021 tables' 三, the legacy table's.
+_SHARED_HEADER_LABELS = ("本年新收政府信息公开申请数量", "统计指标", "收到申请数")
+_HEADER_LABELS = re.compile(
+    "|".join([*(label for t in TEMPLATES for label in t.HEADER_LABELS), *_SHARED_HEADER_LABELS])
+)
 _TITLE_YEAR = re.compile(
     r"((?:19|20)\d\d)\s*年\s*度?[^。\n]{0,30}?(?:政府信息公开|政务公开|信息公开)"
     r"[^。\n]{0,15}?(?:年度)?报告"
@@ -50,12 +56,11 @@ def report_year(doc: Document) -> int | None:
 
 
 def _era_from_text(text: str, year: int | None) -> Era | None:
-    if _SIGNS_2021.search(text):
-        return "2021"
-    if _SIGNS_2019.search(text):
-        return "2019"
+    for template in TEMPLATES:
+        if template.SIGNS.search(text):
+            return template.ERA
     if re.search(r"新收.*上年结转", text) and re.search(r"自然人", text):
-        return "2021" if year is None or year >= 2021 else "2019"
+        return template_for_year(year).ERA
     if _SIGNS_LEGACY.search(text):
         return "legacy"
     return None
@@ -63,11 +68,7 @@ def _era_from_text(text: str, year: int | None) -> Era | None:
 
 def _era_from_prose(text: str, year: int | None) -> Era | None:
     """Flattened-table labels in running text: only whole header labels count here."""
-    table_labels = re.findall(
-        r"本年制发件数|现行有效件数|本年新制作数量|上一年项目数量|"
-        r"本年新收政府信息公开申请数量|统计指标|收到申请数",
-        text,
-    )
+    table_labels = _HEADER_LABELS.findall(text)
     if len(table_labels) < 2:
         return None
     return _era_from_text("|".join(table_labels) + ("|自然人" if "自然人" in text else ""), year)
@@ -89,5 +90,5 @@ def detect_era(doc: Document) -> Era:
             return era
         if any(is_legacy_table(g) for g in stats):
             return "legacy"
-        return "2021" if year is None or year >= 2021 else "2019"
+        return template_for_year(year).ERA
     return _era_from_prose(norm_label(doc.text), year) or "prose"

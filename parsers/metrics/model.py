@@ -15,7 +15,7 @@ from typing import Literal
 
 from parsers.metrics.values import Number
 
-Era = Literal["legacy", "2019", "2021", "prose"]
+Era = str  # "legacy", a template's ERA ("2019", "2021": parsers/metrics/templates.py) or "prose"
 Confidence = Literal["high", "low"]
 CheckStatus = Literal["passed", "failed", "not_applicable"]
 

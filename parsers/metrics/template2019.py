@@ -7,11 +7,19 @@ Table 二 has 本年新制作数量 / 本年新公开数量 / 对外公开总数
 
 from __future__ import annotations
 
+import re
+
 from parsers.metrics.active import FIELDS_2019, extract_table2
 from parsers.metrics.dictionary import APPLICANTS, T3_ROWS_2019, TABLE2_KEYS_2019
 from parsers.metrics.requests import extract_table3, extract_table4
 from parsers.metrics.tables import Collector, LocatedTable
 
+ERA = "2019"
+FIRST_YEAR = 2019  # the first report year it covers
+# Labels only this template prints (table 二's columns).
+SIGNS = re.compile(r"本年新制作数量|本年新公开数量|对外公开总数量|上一年项目数量|采购项目数量")
+# Whole header labels that name it in running text (a table the parser flattened).
+HEADER_LABELS = ("本年新制作数量", "上一年项目数量")
 TABLE2_KEYS = TABLE2_KEYS_2019
 TABLE3_ROWS = [*T3_ROWS_2019, "result.other", "result.total", "carried_forward"]
 

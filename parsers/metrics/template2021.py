@@ -8,11 +8,19 @@ which is then stored as ``requests.result.other.<applicant>``; table 四 as in 2
 
 from __future__ import annotations
 
+import re
+
 from parsers.metrics.active import FIELDS_2021, extract_table2
 from parsers.metrics.dictionary import APPLICANTS, OTHER_SPLIT, T3_ROWS_2019, TABLE2_KEYS_2021
 from parsers.metrics.requests import extract_table3, extract_table4
 from parsers.metrics.tables import Collector, LocatedTable
 
+ERA = "2021"
+FIRST_YEAR = 2021  # the first report year it covers
+# Labels only this template prints: table 二's columns, table 三's split （六）其他处理 rows.
+SIGNS = re.compile(r"本年制发件数|本年废止件数|现行有效件数|本年收费金额|逾期不补正|缴纳费用")
+# Whole header labels that name it in running text (a table the parser flattened).
+HEADER_LABELS = ("本年制发件数", "现行有效件数")
 TABLE2_KEYS = TABLE2_KEYS_2021
 TABLE3_ROWS = [*T3_ROWS_2019, *OTHER_SPLIT, "result.total", "carried_forward"]
 

@@ -233,6 +233,39 @@ def test_post_is_answered_by_the_form_it_carries() -> None:
         assert logged == [api, api, "/search", postback, "/List.aspx"]
 
 
+def test_a_get_after_a_post_on_one_connection_carries_no_form() -> None:
+    """A kept-alive connection reused for a GET after a POST (Scrapy does this): the GET is
+    answered from its own query, not from the form the POST before it carried."""
+
+    def echo(method: str, path: str, form: bytes) -> Resource:
+        return Resource(f"{method} {path} form={form.decode()}".encode(), "text/plain")
+
+    site = Site("echo", "www.echo.nianbao.test", "某市人民政府", {}, [], [], [], dynamic=echo)
+    with MockServer([site]) as srv:
+        conn = http.client.HTTPConnection("127.0.0.1", urlsplit(srv.base_url("echo")).port, timeout=10)
+        try:
+            answers, sockets = [], set()
+            for method, target, body in (
+                ("POST", "/dataproxy.jsp?startrecord=1", b"columnid=1"),
+                ("GET", "/dataproxy.jsp?page=2&columnid=2", None),
+                ("HEAD", "/dataproxy.jsp?page=3", None),
+                ("GET", "/dataproxy.jsp?page=4", None),
+            ):
+                headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+                conn.request(method, target, body=body, headers=headers)
+                answers.append(conn.getresponse().read())
+                sockets.add(id(conn.sock))
+        finally:
+            conn.close()
+    assert len(sockets) == 1  # the same connection throughout
+    assert answers == [
+        b"POST /dataproxy.jsp?startrecord=1 form=columnid=1",
+        b"GET /dataproxy.jsp?page=2&columnid=2 form=",
+        b"",
+        b"GET /dataproxy.jsp?page=4 form=",
+    ]
+
+
 # --------------------------------------------------------------------------- manifests
 
 

@@ -169,6 +169,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     _form = b""  # the body of a POST
 
+    def parse_request(self) -> bool:
+        # One handler serves every request of a kept-alive connection: a GET after a POST
+        # must not be answered with the POST's form.
+        self._form = b""
+        return super().parse_request()
+
     def do_GET(self) -> None:
         self._serve(head=False)
 

@@ -6,7 +6,8 @@ needs per-site code. From the home page every same-site link is scored
 page's breadcrumb or ColumnName, what the page is) and explored in score order (the request
 priority) within a page budget (``NIANBAO_DISCOVERY_BUDGET``). Strong links (a 年报 column, a
 信息公开 section, a year or department sub-column) are explored at once; weaker ones are kept
-aside and tried, best first, only while nothing has been found.
+aside (in the site's SQLite frontier: a crawl killed and resumed still has them) and tried, best
+first, only while nothing has been found.
 
 Wherever they turn up, at any depth, it recognises report items (by title: decoys such as
 法治政府建设年度报告 are left alone), listings (a page that lists reports, or is a 年报
@@ -24,8 +25,6 @@ after N pages, a column without reports, lying charsets) is left in :attr:`healt
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +34,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 
 from crawler.charset import decoded, has_replacement
+from crawler.frontier import AsideLink, MemoryAside, SqliteAside
 from crawler.items import ReportItem, report_item, site_name
 from crawler.links import Link, download_links, extract_links, is_attachment_url, join_url, unwrap_href
 from crawler.platforms import platform_for
@@ -66,10 +66,7 @@ class AnnualReportsSpider(Spider):
         self.report_items = 0
         self.columns: list[str] = []  # listings found that are 年报 columns
         self._queued: set[str] = set()
-        # Links kept aside, best first: (-score, seq, url, text, referer, depth).
-        self._medium: list[tuple[int, int, str, str, str, int]] = []
-        self._weak: list[tuple[int, int, str, str, str, int]] = []
-        self._seq = itertools.count()
+        self._aside_links: MemoryAside | SqliteAside | None = None  # see _aside()
         self._xhr: dict[str, list[dict[str, str]]] = {}
         self.charset_notes: list[str] = []
         self._chrome: set[str] = set()  # the home page's links: site-wide menus, not sub-columns
@@ -224,13 +221,11 @@ class AnnualReportsSpider(Spider):
                 yield self._discovery_request(link, response.url, score, depth + 1)
             else:
                 # A listing's department-like links are tried at the end in any case.
-                aside = self._medium if listing and score >= MEDIUM else self._weak
-                if aside is self._medium:
+                kind = "medium" if listing and score >= MEDIUM else "weak"
+                if kind == "medium":
                     response.meta["sub_columns_aside"] = True  # not a script-built list
-                if len(aside) < MAX_WEAK:
-                    heapq.heappush(
-                        aside, (-score, next(self._seq), link.url, link.text, response.url, depth + 1)
-                    )
+                if self._aside().count(kind) < MAX_WEAK:
+                    self._aside().push(AsideLink(kind, link.url, score, link.text, response.url, depth + 1))
 
     def _discovery_request(
         self, link: Link, referer: str, score: int, depth: int, *, listing: bool = False
@@ -253,22 +248,33 @@ class AnnualReportsSpider(Spider):
         if spider is not self or self.discovery_pages >= self.budget:
             return
         released = 0
+        aside = self._aside()
         while released < WEAK_BATCH and self.discovery_pages < self.budget:
-            aside = self._medium or (self._weak if not self._found() else None)
-            if not aside:
+            kind = "medium" if aside.count("medium") else "weak" if not self._found() else ""
+            link = aside.pop(kind) if kind else None
+            if link is None:
                 break
-            sub_column = aside is self._medium  # a listing's department-like link
-            neg, _, url, text, referer, depth = heapq.heappop(aside)
-            if url in self._queued:
+            if link.url in self._queued:
                 continue
-            self._queued.add(url)
+            self._queued.add(link.url)
             self.discovery_pages += 1
-            request = self._discovery_request(Link(url, text), referer, -neg, depth, listing=sub_column)
-            request.meta["depth"] = depth
+            sub_column = kind == "medium"  # a listing's department-like link
+            request = self._discovery_request(
+                Link(link.url, link.text), link.referer, link.score, link.depth, listing=sub_column
+            )
+            request.meta["depth"] = link.depth
             self.crawler.engine.crawl(request)
             released += 1
         if released:
             raise DontCloseSpider
+
+    def _aside(self) -> MemoryAside | SqliteAside:
+        """Where links set aside are kept: the site's SQLite frontier, so that a killed crawl
+        resumes with them; in memory under a scheduler without one."""
+        if self._aside_links is None:
+            frontier = getattr(self.crawler, "_nianbao_frontier", None)
+            self._aside_links = getattr(frontier, "aside", None) or MemoryAside()
+        return self._aside_links
 
     # -- rendering ------------------------------------------------------------------------
     def _or_render(self, response: Response, requests: Iterator[Request]) -> Iterator[Request]:

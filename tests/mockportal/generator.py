@@ -699,6 +699,7 @@ def generate(seed: int) -> tuple[Site, Truth]:
         dynamic=_dispatch(p.dynamic),
     )
     site.family = p.family  # type: ignore[attr-defined]
+    site.sections = chain  # type: ignore[attr-defined]  # the sections above the column, from home
     return site, p.truth
 
 

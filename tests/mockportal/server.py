@@ -36,6 +36,7 @@ import gzip
 import hashlib
 import os
 import socket
+import sys
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -153,6 +154,11 @@ class _Server(ThreadingHTTPServer):
         with self._conns_lock:
             self._conns.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away (a crawl killed, a download cancelled): nothing to tell
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         with self._conns_lock:

@@ -24,14 +24,17 @@ from crawler.render import chromium_path
 from crawler.scoring import STRONG, score_link
 from tests.helpers import FAST, ROOT, run_cli, sites_yaml_for
 from tests.mockportal import MockServer, Resource
-from tests.mockportal.generator import FAMILIES, crawl_seeds, generate, judge
+from tests.mockportal.generator import FAMILIES, SCRIPT_MODES, crawl_seeds, generate, judge
 
-SEEDS = list(range(50))
+# 0–49, and script-built lists of every kind: from a JSON API (1008); and paged only by
+# rendering each page: rows inline in each page (1276), JSONP (1202), an HTML fragment (7).
+SEEDS = [*range(50), 1008, 1276, 1202]
 
 
-def test_the_fixed_seeds_cover_every_family() -> None:
-    families = {generate(seed)[0].family for seed in SEEDS}  # type: ignore[attr-defined]
-    assert families == set(FAMILIES)
+def test_the_fixed_seeds_cover_every_family_and_script_mode() -> None:
+    sites = [generate(seed)[0] for seed in SEEDS]
+    assert {site.family for site in sites} == set(FAMILIES)  # type: ignore[attr-defined]
+    assert {site.script_mode for site in sites} - {""} == set(SCRIPT_MODES)  # type: ignore[attr-defined]
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed (script-built lists)")

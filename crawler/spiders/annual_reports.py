@@ -42,6 +42,7 @@ from crawler.platforms.jsonlist import ApiCall, answer_json, json_items, later_p
 from crawler.render import render_meta
 from crawler.runs import record_problem, run_context
 from crawler.scoring import COLUMN, LISTING, MEDIUM, NEVER, STRONG, score_link
+from crawler.scriptpages import MAX_LIST_PAGES, script_pager
 from crawler.sites import Site, load_sites, select_sites
 from parsers.titles import is_column_label, is_report_title, normalize
 
@@ -68,6 +69,7 @@ class AnnualReportsSpider(Spider):
         self._queued: set[str] = set()
         self._aside_links: MemoryAside | SqliteAside | None = None  # see _aside()
         self._xhr: dict[str, list[dict[str, str]]] = {}
+        self._clicked: dict[str, int] = {}  # a script-paged list → the last page asked of it
         self.charset_notes: list[str] = []
         self._chrome: set[str] = set()  # the home page's links: site-wide menus, not sub-columns
         self._garbled = False  # a listing with replacement characters was flagged
@@ -166,22 +168,72 @@ class AnnualReportsSpider(Spider):
         return self._follow(response, link, "report", callback, priority=REPORT_PRIORITY)
 
     def _listing(self, response: TextResponse, platform: Any) -> Iterator[Request]:
-        for link in platform.item_links(response):
-            if is_report_title(link.text):
-                yield self._report(response, link)
+        items = [link for link in platform.item_links(response) if is_report_title(link.text)]
+        for link in items:
+            yield self._report(response, link)
+        api_pages = [request for answer in self._recorded_answers(response) for request in answer]
+        # A rendered list no recorded API answer pages was built by script from data of each
+        # page's own: its further pages are rendered too (each counts against the budget).
+        render_pages = bool(response.meta.get("playwright")) and not api_pages
+        linked = False
         for page in platform.next_pages(response):
-            yield self._page_request(response, page)
-        for answer in self._recorded_answers(response):
-            yield from answer
+            linked = True
+            yield self._page_request(response, page, render=render_pages)
+        yield from api_pages
+        if render_pages and not linked:
+            yield from self._clicked_pages(response, [link.url for link in items])
 
-    def _page_request(self, response: TextResponse, page: Link | Request) -> Request:
+    def _page_request(self, response: TextResponse, page: Link | Request, *, render: bool = False) -> Request:
         if isinstance(page, Request):
             meta = {"role": "listing", "referer": response.url, "paged": True, **page.meta}
             return page.replace(
                 callback=page.callback or self.parse_listing, meta=meta, priority=PAGE_PRIORITY
             )
+        # (A site rendered always has its pages rendered anyway.)
+        rendered = render and self.site.render != "always" and page.url not in self._queued
+        rendered = rendered and self._may_render_page()
         self._queued.add(page.url)
-        return self._follow(response, page, "listing", self.parse_listing, paged=True, priority=PAGE_PRIORITY)
+        return self._follow(
+            response,
+            page,
+            "listing",
+            self.parse_listing,
+            paged=True,
+            priority=PAGE_PRIORITY,
+            **(render_meta() if rendered else {}),
+        )
+
+    def _may_render_page(self) -> bool:
+        """Whether one more page of a script-built list may be rendered (the budget allows)."""
+        if self.discovery_pages >= self.budget:
+            return False
+        self.discovery_pages += 1
+        return True
+
+    def _clicked_pages(self, response: TextResponse, items: list[str]) -> Iterator[Request]:
+        """The further pages of a list a script pages without links (crawler/scriptpages.py):
+        the list rendered again at page N, for every page its pager shows (or the next one,
+        when it shows only 下一页), until a click brings no other items."""
+        pager = script_pager(response)
+        current = response.meta.get("list_page", 1)
+        if pager is None or (current > 1 and items == response.meta.get("items_before")):
+            return
+        highest = max(pager.highest, current + 1 if pager.has_next else 0)
+        for number in range(self._clicked.get(response.url, 1) + 1, min(highest, MAX_LIST_PAGES) + 1):
+            if not self._may_render_page():
+                return
+            self._clicked[response.url] = number
+            meta = {
+                "role": "listing",
+                "referer": response.url,
+                "paged": True,
+                "list_page": number,
+                "items_before": items,
+                **render_meta(),
+            }
+            yield Request(
+                response.url, callback=self.parse_listing, meta=meta, priority=PAGE_PRIORITY, dont_filter=True
+            )
 
     def _discover(self, response: TextResponse, links: list[Link], *, listing: bool) -> Iterator[Request]:
         """Score the page's same-site links: strong ones now, weak ones aside."""

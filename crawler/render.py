@@ -254,15 +254,16 @@ async def _click_to_page(
     page: Any, number: int, traffic: _ScriptTraffic, deadline: float, quiet_s: float
 ) -> None:
     """Show page ``number`` of a list a script pages (crawler/scriptpages.py): click its number,
-    or 下一页 until the number shows, letting the page settle after every click."""
-    for _ in range(min(number, MAX_LIST_PAGES)):
+    or 下一页 (a page further each) until it shows or is reached, letting the page settle after
+    every click."""
+    for step in range(1, min(number, MAX_LIST_PAGES)):
         clicked = await page.evaluate(CLICK_TO_PAGE, number)
         if clicked == "none":
             logger.info("%s: no control leads to page %d of its list", page.url, number)
             return
         traffic.last_change = time.monotonic()  # what the click asks for may not be on the wire yet
         await traffic.settled(page, deadline, quiet_s)
-        if clicked == "done":
+        if clicked == "done" or step + 1 == number:
             return
 
 

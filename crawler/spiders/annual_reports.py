@@ -168,9 +168,10 @@ class AnnualReportsSpider(Spider):
         return self._follow(response, link, "report", callback, priority=REPORT_PRIORITY)
 
     def _listing(self, response: TextResponse, platform: Any) -> Iterator[Request]:
-        items = [link for link in platform.item_links(response) if is_report_title(link.text)]
-        for link in items:
-            yield self._report(response, link)
+        links = list(platform.item_links(response))
+        for link in links:
+            if is_report_title(link.text):
+                yield self._report(response, link)
         api_pages = [request for answer in self._recorded_answers(response) for request in answer]
         # A rendered list no recorded API answer pages was built by script from data of each
         # page's own: its further pages are rendered too (each counts against the budget).
@@ -181,7 +182,7 @@ class AnnualReportsSpider(Spider):
             yield self._page_request(response, page, render=render_pages)
         yield from api_pages
         if render_pages and not linked:
-            yield from self._clicked_pages(response, [link.url for link in items])
+            yield from self._clicked_pages(response, [link.url for link in links])
 
     def _page_request(self, response: TextResponse, page: Link | Request, *, render: bool = False) -> Request:
         if isinstance(page, Request):
@@ -213,7 +214,7 @@ class AnnualReportsSpider(Spider):
     def _clicked_pages(self, response: TextResponse, items: list[str]) -> Iterator[Request]:
         """The further pages of a list a script pages without links (crawler/scriptpages.py):
         the list rendered again at page N, for every page its pager shows (or the next one,
-        when it shows only 下一页), until a click brings no other items."""
+        when it shows only 下一页), until a click brings no other links (``items``)."""
         pager = script_pager(response)
         current = response.meta.get("list_page", 1)
         if pager is None or (current > 1 and items == response.meta.get("items_before")):

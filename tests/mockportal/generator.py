@@ -555,7 +555,8 @@ def scripted_list(p: Portal, directory: str, items: list[Item], title: str, labe
 # How a script-built list gets its rows when not from a JSON API the page fetches: ``inline``,
 # each page (index.html, index_1.html …) carries its rows in a script and a script writes the
 # list and a pager of real links; ``jsonp``, rows from ``<script src=…?callback=…>``; ``fragment``,
-# an HTML fragment fetched per page. The last two page by a script pager (onclick, no links).
+# an HTML fragment fetched per page. The last two page by a script pager (onclick, no links):
+# page numbers and 下一页, or 下一页 alone.
 SCRIPT_MODES = ["json", "json", "json", "inline", "jsonp", "fragment"]
 
 UNRECORDED_SCRIPT = """
@@ -568,7 +569,8 @@ UNRECORDED_SCRIPT = """
       a.href = row[0]; a.textContent = row[1]; li.appendChild(a); ul.appendChild(li);
     });
     var pager = document.getElementById('pager'); pager.innerHTML = '';
-    for (var i = 1; i <= pages; i++) {
+    if (cfg.nextOnly) { pager.appendChild(document.createTextNode('第' + current + '/' + pages + '页 ')); }
+    for (var i = 1; i <= pages && !cfg.nextOnly; i++) {
       var b = document.createElement('a'); b.textContent = i;
       if (cfg.mode === 'inline') { b.href = i === 1 ? 'index.html' : 'index_' + (i - 1) + '.html'; }
       else { b.href = 'javascript:void(0)'; b.onclick = goTo(i); }
@@ -616,6 +618,7 @@ def unrecorded_list(
     col = p.uid()
     pages = paginate(items, size)
     api = rng.choice(["/api/lists.do", "/cms/list.jsp"])
+    next_only = mode != "inline" and rng.random() < 0.5  # a pager of 下一页 alone (and 第k/N页)
     script = f'<script src="/js/unrecorded-list.js?v={mode}"></script>'
     p.resources[f"/js/unrecorded-list.js?v={mode}"] = Resource(
         UNRECORDED_SCRIPT.encode(), "application/javascript; charset=utf-8"
@@ -625,7 +628,14 @@ def unrecorded_list(
         return [[item.href, item.title, item.date] for item in chunk]
 
     for k, chunk in enumerate(pages if mode == "inline" else pages[:1]):
-        cfg = {"mode": mode, "col": col, "api": api, "pages": len(pages), "current": k + 1}
+        cfg = {
+            "mode": mode,
+            "col": col,
+            "api": api,
+            "pages": len(pages),
+            "current": k + 1,
+            "nextOnly": next_only,
+        }
         data = (
             f"window.LIST_ROWS = {json.dumps(rows(chunk), ensure_ascii=False)};" if mode == "inline" else ""
         )

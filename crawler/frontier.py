@@ -194,7 +194,7 @@ class SqliteFrontier:
         self.pending = self._count("queued")
         aside = self.conn.execute("SELECT count(*) FROM aside").fetchone()[0]
         self.seq = self.conn.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
-        if self.pending:
+        if self.pending or aside:
             done = self._count("done")
             logger.warning(
                 "%s: resuming an interrupted crawl: %d requests pending (%d re-queued), %d done, "

@@ -266,6 +266,33 @@ def test_a_get_after_a_post_on_one_connection_carries_no_form() -> None:
     ]
 
 
+def test_a_generated_hanweb_portal_answers_a_get_after_a_post_by_its_own_column() -> None:
+    """The fuzz failure the test above pins down: seed 1206 has two jpage columns on one
+    ``dataproxy.jsp``, one paged by POST, one by GET; Scrapy reused the POST's connection for
+    the GET, which was answered with the POST column's records."""
+    from tests.mockportal.generator import generate
+
+    site, truth = generate(1206)
+    with MockServer([site], proxy=False) as srv:
+        conn = http.client.HTTPConnection("127.0.0.1", urlsplit(srv.base_url(site.name)).port, timeout=10)
+        try:
+            form = "col=1&appid=1&webid=1&path=/&columnid=3510&sourceContentType=1&unitid=4246"
+            conn.request(
+                "POST",
+                "/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=24&perpage=8",
+                body=form,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            posted = conn.getresponse().read().decode()
+            conn.request("GET", "/module/web/jpage/dataproxy.jsp?page=2&columnid=4946&unitid=5792")
+            got = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+    assert set(re.findall(r"art_(\d+)_", posted)) == {"3510"}
+    assert set(re.findall(r"art_(\d+)_", got)) == {"4946"}
+    assert {path for path in truth.reports if "art_4946_" in path and path in got}
+
+
 # --------------------------------------------------------------------------- manifests
 
 

@@ -3,7 +3,8 @@
 ``generate(seed)`` draws one portal, deterministically from the seed: a CMS family and its
 pager (TRS ``createPageHTML`` / ``countPage`` / static links, 下一页 chains and ``?page=N``,
 Hanweb datastores paged by ``dataproxy.jsp`` over GET or POST, ASP.NET postbacks, a list a
-script builds from a JSON API with N pages over GET, a form POST or a JSON POST); the path
+script builds from a JSON API with N pages over GET, a form POST or a JSON POST, or from rows
+inline in each page, JSONP or HTML fragments, paged by links or by script controls); the path
 to the 年报 column (1–4 levels under sections of arbitrary names, beside filler sections);
 year or department sub-columns; link titles shortened with the full one in ``title``, a
 nested span or the next cell; attachments linked directly, through ``downfile.jsp``, through

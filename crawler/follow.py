@@ -7,6 +7,8 @@ rather than by a copy of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from scrapy.http import TextResponse
 
 from crawler.links import Link, download_links
@@ -14,8 +16,11 @@ from crawler.platforms import Platform, platform_for
 from vocabulary import is_report_title
 
 
-def report_links(response: TextResponse, platform: Platform | None = None) -> list[Link]:
-    """A listing's report items: the links its CMS adapter lists whose text is a report title.
+def report_links(
+    response: TextResponse, platform: Platform | None = None, items: Iterable[Link] | None = None
+) -> list[Link]:
+    """A listing's report items: the links its CMS adapter lists (``items``, when the caller
+    has them already) whose text is a report title.
 
     >>> from scrapy.http import HtmlResponse, Request
     >>> html = ('<a href="t1.html">某市2019年政府信息公开工作年度报告</a> '
@@ -25,8 +30,9 @@ def report_links(response: TextResponse, platform: Platform | None = None) -> li
     >>> [link.url for link in report_links(page)]
     ['http://x.test/ndbg/t1.html']
     """
-    platform = platform or platform_for(response)
-    return [link for link in platform.item_links(response) if is_report_title(link.text)]
+    if items is None:
+        items = (platform or platform_for(response)).item_links(response)
+    return [link for link in items if is_report_title(link.text)]
 
 
 def attachment_links(response: TextResponse) -> list[tuple[Link, bool]]:

@@ -14,22 +14,32 @@ only after what it yielded, every committed state is a consistent one: a kill lo
 most the last fraction of a second of progress, which the next crawl does again. A crawl
 that finishes deletes its frontier, so the next scheduled crawl starts afresh from the
 home page.
+
+Links the best-first discovery sets aside (:class:`AsideLink`: weak links tried only while
+nothing was found, a listing's department-like links tried at the end) are rows of the same
+file (table ``aside``), written in the same transactions as the requests: a killed crawl
+resumes with them, as it resumes with its queue. Progress is committed on a timer as well,
+so a crawl waiting on a slow answer has its last steps on disk too.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import pickle
 import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.utils.reactor import CallLaterOnce
 from scrapy.utils.request import request_from_dict
 
 from vocabulary import Meta
@@ -48,7 +58,105 @@ CREATE TABLE IF NOT EXISTS requests (
     data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS requests_queue ON requests(state, priority DESC, seq);
+CREATE TABLE IF NOT EXISTS aside (
+    kind TEXT NOT NULL,           -- which set: medium | weak
+    url TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    referer TEXT NOT NULL,
+    depth INTEGER NOT NULL,
+    PRIMARY KEY (kind, url)
+);
+CREATE INDEX IF NOT EXISTS aside_best ON aside(kind, score DESC, seq);
 """
+
+
+@dataclass(frozen=True)
+class AsideLink:
+    """A link discovery set aside: tried later, best score first (then in the order met)."""
+
+    kind: str  # "medium" (a listing's department-like link) or "weak"
+    url: str
+    score: int
+    text: str
+    referer: str
+    depth: int
+
+
+class MemoryAside:
+    """Links set aside, in memory (a scheduler without a SQLite frontier: the Redis one).
+
+    >>> aside = MemoryAside()
+    >>> for score, url in ((5, "a"), (20, "b"), (5, "c")):
+    ...     aside.push(AsideLink("weak", url, score, "", "", 1))
+    >>> aside.count("weak"), [aside.pop("weak").url for _ in range(3)], aside.pop("weak")
+    (3, ['b', 'a', 'c'], None)
+    """
+
+    def __init__(self) -> None:
+        self._heaps: dict[str, list[tuple[int, int, AsideLink]]] = {}
+        self._seq = itertools.count()
+
+    def push(self, link: AsideLink) -> None:
+        heapq.heappush(self._heaps.setdefault(link.kind, []), (-link.score, next(self._seq), link))
+
+    def pop(self, kind: str) -> AsideLink | None:
+        heap = self._heaps.get(kind)
+        return heapq.heappop(heap)[2] if heap else None
+
+    def count(self, kind: str) -> int:
+        return len(self._heaps.get(kind, ()))
+
+
+class SqliteAside:
+    """Links set aside, in the site's frontier file (they survive ``kill -9`` with it). A link
+    met again keeps its best score."""
+
+    def __init__(self, frontier: SqliteFrontier) -> None:
+        self.frontier = frontier
+        self._counts: dict[str, int] = {}
+
+    def _conn(self) -> sqlite3.Connection:
+        assert self.frontier.conn is not None, "the frontier is not open"
+        return self.frontier.conn
+
+    def push(self, link: AsideLink) -> None:
+        conn = self._conn()
+        known = conn.execute("SELECT score FROM aside WHERE kind = ? AND url = ?", (link.kind, link.url))
+        row = known.fetchone()
+        if row is not None and row[0] >= link.score:
+            return
+        self.frontier.seq += 1
+        conn.execute(
+            "INSERT OR REPLACE INTO aside (kind, url, score, seq, text, referer, depth) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (link.kind, link.url, link.score, self.frontier.seq, link.text, link.referer, link.depth),
+        )
+        if row is None:
+            self._counts[link.kind] = self.count(link.kind) + 1
+        self.frontier._commit_now_and_then()
+
+    def pop(self, kind: str) -> AsideLink | None:
+        """The best link of ``kind``, taken out. Not committed on its own: the request made of it
+        is enqueued next, and both reach the disk in the same commit."""
+        conn = self._conn()
+        row = conn.execute(
+            "SELECT url, score, text, referer, depth FROM aside WHERE kind = ? "
+            "ORDER BY score DESC, seq LIMIT 1",
+            (kind,),
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute("DELETE FROM aside WHERE kind = ? AND url = ?", (kind, row[0]))
+        self._counts[kind] = self.count(kind) - 1
+        return AsideLink(kind, *row)
+
+    def count(self, kind: str) -> int:
+        if kind not in self._counts:
+            query = "SELECT count(*) FROM aside WHERE kind = ?"
+            self._counts[kind] = self._conn().execute(query, (kind,)).fetchone()[0]
+        return self._counts[kind]
 
 
 class SqliteFrontier:
@@ -66,6 +174,8 @@ class SqliteFrontier:
         self.seq = 0
         self.committed_at = 0.0
         self.recent: OrderedDict[str, None] = OrderedDict()  # fingerprints known to be in the table
+        self.aside = SqliteAside(self)  # links discovery set aside (crawler/spiders/annual_reports.py)
+        self._commit_later: CallLaterOnce[None] = CallLaterOnce(self._commit)
         crawler._nianbao_frontier = self  # type: ignore[attr-defined]
 
     @classmethod
@@ -84,21 +194,25 @@ class SqliteFrontier:
         self.conn.executescript(_SCHEMA)
         requeued = self.conn.execute("UPDATE requests SET state = 'queued' WHERE state = 'popped'").rowcount
         self.pending = self._count("queued")
+        aside = self.conn.execute("SELECT count(*) FROM aside").fetchone()[0]
         self.seq = self.conn.execute("SELECT coalesce(max(seq), 0) FROM requests").fetchone()[0]
-        if self.pending:
+        if self.pending or aside:
             done = self._count("done")
             logger.warning(
-                "%s: resuming an interrupted crawl: %d requests pending (%d re-queued), %d done",
+                "%s: resuming an interrupted crawl: %d requests pending (%d re-queued), %d done, "
+                "%d links set aside",
                 site,
                 self.pending,
                 requeued,
                 done,
+                aside,
             )
             self.stats.set_value("nianbao/frontier/resumed", 1)
         self.conn.execute("BEGIN")
         self.committed_at = time.monotonic()
 
     def close(self, reason: str) -> None:
+        self._commit_later.cancel()
         if self.conn is None:
             return
         finished = reason == "finished" and self.pending == 0
@@ -179,12 +293,18 @@ class SqliteFrontier:
             self._commit_now_and_then()
 
     def _commit_now_and_then(self) -> None:
-        assert self.conn is not None
-        now = time.monotonic()
-        if now - self.committed_at >= COMMIT_INTERVAL_S:
-            self.conn.execute("COMMIT")
-            self.conn.execute("BEGIN")
-            self.committed_at = now
+        if time.monotonic() - self.committed_at >= COMMIT_INTERVAL_S:
+            self._commit()
+        else:
+            # Nothing more may happen for a while (a slow answer awaited): commit then anyway.
+            self._commit_later.schedule(COMMIT_INTERVAL_S)
+
+    def _commit(self) -> None:
+        if self.conn is None or not self.conn.in_transaction:
+            return
+        self.conn.execute("COMMIT")
+        self.conn.execute("BEGIN")
+        self.committed_at = time.monotonic()
 
     def _count(self, state: str) -> int:
         assert self.conn is not None

@@ -33,11 +33,13 @@ from scrapy.http import Headers, HtmlResponse, Response
 from scrapy.settings import BaseSettings
 
 from crawler.sandbox import sandbox_args
+from crawler.scriptpages import CLICK_TO_PAGE, MAX_LIST_PAGES
+from vocabulary import Meta
 
 logger = logging.getLogger(__name__)
 
 _CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
-_SCRIPT_TRAFFIC = ("xhr", "fetch")
+_SCRIPT_TRAFFIC = ("xhr", "fetch", "script")  # scripts: JSONP answers too
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding", "content-type")
 
 
@@ -149,6 +151,8 @@ class SharedBrowser:
         loaded = time.monotonic()
         await traffic.settled(page, deadline, self.quiet_s)
         await heard.finished(deadline)  # e.g. the spider recording the page's API answers
+        if request.meta.get(Meta.LIST_PAGE):
+            await _click_to_page(page, int(request.meta[Meta.LIST_PAGE]), traffic, deadline, self.quiet_s)
         await _apply_page_methods(page, request)
         html = await page.content()
         logger.debug(
@@ -245,6 +249,23 @@ async def _apply_page_methods(page: Any, request: Request) -> None:
         else:
             result = getattr(page, step.method)(*step.args, **step.kwargs)
         step.result = await result if asyncio.iscoroutine(result) else result
+
+
+async def _click_to_page(
+    page: Any, number: int, traffic: _ScriptTraffic, deadline: float, quiet_s: float
+) -> None:
+    """Show page ``number`` of a list a script pages (crawler/scriptpages.py): click its number,
+    or 下一页 (a page further each) until it shows or is reached, letting the page settle after
+    every click."""
+    for step in range(1, min(number, MAX_LIST_PAGES)):
+        clicked = await page.evaluate(CLICK_TO_PAGE, number)
+        if clicked == "none":
+            logger.info("%s: no control leads to page %d of its list", page.url, number)
+            return
+        traffic.last_change = time.monotonic()  # what the click asks for may not be on the wire yet
+        await traffic.settled(page, deadline, quiet_s)
+        if clicked == "done" or step + 1 == number:
+            return
 
 
 class _PageListeners:

@@ -233,6 +233,66 @@ def test_post_is_answered_by_the_form_it_carries() -> None:
         assert logged == [api, api, "/search", postback, "/List.aspx"]
 
 
+def test_a_get_after_a_post_on_one_connection_carries_no_form() -> None:
+    """A kept-alive connection reused for a GET after a POST (Scrapy does this): the GET is
+    answered from its own query, not from the form the POST before it carried."""
+
+    def echo(method: str, path: str, form: bytes) -> Resource:
+        return Resource(f"{method} {path} form={form.decode()}".encode(), "text/plain")
+
+    site = Site("echo", "www.echo.nianbao.test", "某市人民政府", {}, [], [], [], dynamic=echo)
+    with MockServer([site]) as srv:
+        conn = http.client.HTTPConnection("127.0.0.1", urlsplit(srv.base_url("echo")).port, timeout=10)
+        try:
+            answers, sockets = [], set()
+            for method, target, body in (
+                ("POST", "/dataproxy.jsp?startrecord=1", b"columnid=1"),
+                ("GET", "/dataproxy.jsp?page=2&columnid=2", None),
+                ("HEAD", "/dataproxy.jsp?page=3", None),
+                ("GET", "/dataproxy.jsp?page=4", None),
+            ):
+                headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+                conn.request(method, target, body=body, headers=headers)
+                answers.append(conn.getresponse().read())
+                sockets.add(id(conn.sock))
+        finally:
+            conn.close()
+    assert len(sockets) == 1  # the same connection throughout
+    assert answers == [
+        b"POST /dataproxy.jsp?startrecord=1 form=columnid=1",
+        b"GET /dataproxy.jsp?page=2&columnid=2 form=",
+        b"",
+        b"GET /dataproxy.jsp?page=4 form=",
+    ]
+
+
+def test_a_generated_hanweb_portal_answers_a_get_after_a_post_by_its_own_column() -> None:
+    """The fuzz failure the test above pins down: seed 1206 has two jpage columns on one
+    ``dataproxy.jsp``, one paged by POST, one by GET; Scrapy reused the POST's connection for
+    the GET, which was answered with the POST column's records."""
+    from tests.mockportal.generator import generate
+
+    site, truth = generate(1206)
+    with MockServer([site], proxy=False) as srv:
+        conn = http.client.HTTPConnection("127.0.0.1", urlsplit(srv.base_url(site.name)).port, timeout=10)
+        try:
+            form = "col=1&appid=1&webid=1&path=/&columnid=3510&sourceContentType=1&unitid=4246"
+            conn.request(
+                "POST",
+                "/module/web/jpage/dataproxy.jsp?startrecord=1&endrecord=24&perpage=8",
+                body=form,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            posted = conn.getresponse().read().decode()
+            conn.request("GET", "/module/web/jpage/dataproxy.jsp?page=2&columnid=4946&unitid=5792")
+            got = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+    assert set(re.findall(r"art_(\d+)_", posted)) == {"3510"}
+    assert set(re.findall(r"art_(\d+)_", got)) == {"4946"}
+    assert {path for path in truth.reports if "art_4946_" in path and path in got}
+
+
 # --------------------------------------------------------------------------- manifests
 
 

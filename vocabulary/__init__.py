@@ -73,6 +73,8 @@ class Meta:
     SPECULATIVE: Final = "speculative"  # found by its score: may be missing from a recording
     PROBE_DOCUMENT: Final = "probe_document"  # a download-like link: keep it only if a document
     SUB_COLUMNS_ASIDE: Final = "sub_columns_aside"  # a listing kept sub-column links aside
+    LIST_PAGE: Final = "list_page"  # a script-paged list rendered and clicked to this page
+    ITEMS_BEFORE: Final = "items_before"  # the list's items before that click (no change: stop)
     SOFT_404: Final = "soft_404"  # a 200 page that says "not found"
     PLATFORM: Final = "platform"  # the CMS adapter that asked: its answer goes back to it
     REVALIDATE: Final = "revalidate"  # the archived copy a conditional request checks

@@ -6,7 +6,8 @@ needs per-site code. From the home page every same-site link is scored
 page's breadcrumb or ColumnName, what the page is) and explored in score order (the request
 priority) within a page budget (``NIANBAO_DISCOVERY_BUDGET``). Strong links (a 年报 column, a
 信息公开 section, a year or department sub-column) are explored at once; weaker ones are kept
-aside and tried, best first, only while nothing has been found.
+aside (in the site's SQLite frontier: a crawl killed and resumed still has them) and tried, best
+first, only while nothing has been found.
 
 Wherever they turn up, at any depth, it recognises report items (by title: decoys such as
 法治政府建设年度报告 are left alone), listings (a page that lists reports, or is a 年报
@@ -24,8 +25,6 @@ after N pages, a column without reports, lying charsets) is left in :attr:`healt
 
 from __future__ import annotations
 
-import heapq
-import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,6 +35,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.charset import decoded, has_replacement
 from crawler.follow import attachment_links, report_links
+from crawler.frontier import AsideLink, MemoryAside, SqliteAside
 from crawler.identity import require_operator
 from crawler.items import ReportItem, report_item, site_name
 from crawler.links import Link, extract_links, is_attachment_url, join_url, unwrap_href
@@ -44,6 +44,7 @@ from crawler.platforms.jsonlist import ApiCall, answer_json, json_items, later_p
 from crawler.render import render_meta
 from crawler.runs import record_problem, run_context
 from crawler.scoring import COLUMN, LISTING, MEDIUM, NEVER, STRONG, score_link
+from crawler.scriptpages import MAX_LIST_PAGES, script_pager
 from crawler.sites import Site, load_sites, select_sites
 from vocabulary import Meta, Role, is_column_label, is_report_title, normalize
 
@@ -68,11 +69,9 @@ class AnnualReportsSpider(Spider):
         self.report_items = 0
         self.columns: list[str] = []  # listings found that are 年报 columns
         self._queued: set[str] = set()
-        # Links kept aside, best first: (-score, seq, url, text, referer, depth).
-        self._medium: list[tuple[int, int, str, str, str, int]] = []
-        self._weak: list[tuple[int, int, str, str, str, int]] = []
-        self._seq = itertools.count()
+        self._aside_links: MemoryAside | SqliteAside | None = None  # see _aside()
         self._xhr: dict[str, list[dict[str, str]]] = {}
+        self._clicked: dict[str, int] = {}  # a script-paged list → the last page asked of it
         self.charset_notes: list[str] = []
         self._chrome: set[str] = set()  # the home page's links: site-wide menus, not sub-columns
         self._garbled = False  # a listing with replacement characters was flagged
@@ -165,23 +164,72 @@ class AnnualReportsSpider(Spider):
         return self._follow(response, link, Role.REPORT, callback, priority=REPORT_PRIORITY)
 
     def _listing(self, response: TextResponse, platform: Any) -> Iterator[Request]:
-        for link in report_links(response, platform):
+        links = list(platform.item_links(response))
+        for link in report_links(response, platform, links):
             yield self._report(response, link)
+        api_pages = [request for answer in self._recorded_answers(response) for request in answer]
+        # A rendered list no recorded API answer pages was built by script from data of each
+        # page's own: its further pages are rendered too (each counts against the budget).
+        render_pages = bool(response.meta.get("playwright")) and not api_pages
+        linked = False
         for page in platform.next_pages(response):
-            yield self._page_request(response, page)
-        for answer in self._recorded_answers(response):
-            yield from answer
+            linked = True
+            yield self._page_request(response, page, render=render_pages)
+        yield from api_pages
+        if render_pages and not linked:
+            yield from self._clicked_pages(response, [link.url for link in links])
 
-    def _page_request(self, response: TextResponse, page: Link | Request) -> Request:
+    def _page_request(self, response: TextResponse, page: Link | Request, *, render: bool = False) -> Request:
         if isinstance(page, Request):
             meta = {Meta.ROLE: Role.LISTING, Meta.REFERER: response.url, Meta.PAGED: True, **page.meta}
             return page.replace(
                 callback=page.callback or self.parse_listing, meta=meta, priority=PAGE_PRIORITY
             )
+        # (A site rendered always has its pages rendered anyway.)
+        rendered = render and self.site.render != "always" and page.url not in self._queued
+        rendered = rendered and self._may_render_page()
         self._queued.add(page.url)
         return self._follow(
-            response, page, Role.LISTING, self.parse_listing, paged=True, priority=PAGE_PRIORITY
+            response,
+            page,
+            Role.LISTING,
+            self.parse_listing,
+            paged=True,
+            priority=PAGE_PRIORITY,
+            **(render_meta() if rendered else {}),
         )
+
+    def _may_render_page(self) -> bool:
+        """Whether one more page of a script-built list may be rendered (the budget allows)."""
+        if self.discovery_pages >= self.budget:
+            return False
+        self.discovery_pages += 1
+        return True
+
+    def _clicked_pages(self, response: TextResponse, items: list[str]) -> Iterator[Request]:
+        """The further pages of a list a script pages without links (crawler/scriptpages.py):
+        the list rendered again at page N, for every page its pager shows (or the next one,
+        when it shows only 下一页), until a click brings no other links (``items``)."""
+        pager = script_pager(response)
+        current = response.meta.get(Meta.LIST_PAGE, 1)
+        if pager is None or (current > 1 and items == response.meta.get(Meta.ITEMS_BEFORE)):
+            return
+        highest = max(pager.highest, current + 1 if pager.has_next else 0)
+        for number in range(self._clicked.get(response.url, 1) + 1, min(highest, MAX_LIST_PAGES) + 1):
+            if not self._may_render_page():
+                return
+            self._clicked[response.url] = number
+            meta = {
+                Meta.ROLE: Role.LISTING,
+                Meta.REFERER: response.url,
+                Meta.PAGED: True,
+                Meta.LIST_PAGE: number,
+                Meta.ITEMS_BEFORE: items,
+                **render_meta(),
+            }
+            yield Request(
+                response.url, callback=self.parse_listing, meta=meta, priority=PAGE_PRIORITY, dont_filter=True
+            )
 
     def _discover(self, response: TextResponse, links: list[Link], *, listing: bool) -> Iterator[Request]:
         """Score the page's same-site links: strong ones now, weak ones aside."""
@@ -221,13 +269,11 @@ class AnnualReportsSpider(Spider):
                 yield self._discovery_request(link, response.url, score, depth + 1)
             else:
                 # A listing's department-like links are tried at the end in any case.
-                aside = self._medium if listing and score >= MEDIUM else self._weak
-                if aside is self._medium:
+                kind = "medium" if listing and score >= MEDIUM else "weak"
+                if kind == "medium":
                     response.meta[Meta.SUB_COLUMNS_ASIDE] = True  # not a script-built list
-                if len(aside) < MAX_WEAK:
-                    heapq.heappush(
-                        aside, (-score, next(self._seq), link.url, link.text, response.url, depth + 1)
-                    )
+                if self._aside().count(kind) < MAX_WEAK:
+                    self._aside().push(AsideLink(kind, link.url, score, link.text, response.url, depth + 1))
 
     def _discovery_request(
         self, link: Link, referer: str, score: int, depth: int, *, listing: bool = False
@@ -250,22 +296,33 @@ class AnnualReportsSpider(Spider):
         if spider is not self or self.discovery_pages >= self.budget:
             return
         released = 0
+        aside = self._aside()
         while released < WEAK_BATCH and self.discovery_pages < self.budget:
-            aside = self._medium or (self._weak if not self._found() else None)
-            if not aside:
+            kind = "medium" if aside.count("medium") else "weak" if not self._found() else ""
+            link = aside.pop(kind) if kind else None
+            if link is None:
                 break
-            sub_column = aside is self._medium  # a listing's department-like link
-            neg, _, url, text, referer, depth = heapq.heappop(aside)
-            if url in self._queued:
+            if link.url in self._queued:
                 continue
-            self._queued.add(url)
+            self._queued.add(link.url)
             self.discovery_pages += 1
-            request = self._discovery_request(Link(url, text), referer, -neg, depth, listing=sub_column)
-            request.meta["depth"] = depth
+            sub_column = kind == "medium"  # a listing's department-like link
+            request = self._discovery_request(
+                Link(link.url, link.text), link.referer, link.score, link.depth, listing=sub_column
+            )
+            request.meta["depth"] = link.depth
             self.crawler.engine.crawl(request)
             released += 1
         if released:
             raise DontCloseSpider
+
+    def _aside(self) -> MemoryAside | SqliteAside:
+        """Where links set aside are kept: the site's SQLite frontier, so that a killed crawl
+        resumes with them; in memory under a scheduler without one."""
+        if self._aside_links is None:
+            frontier = getattr(self.crawler, "_nianbao_frontier", None)
+            self._aside_links = getattr(frontier, "aside", None) or MemoryAside()
+        return self._aside_links
 
     # -- rendering ------------------------------------------------------------------------
     def _or_render(self, response: Response, requests: Iterator[Request]) -> Iterator[Request]:

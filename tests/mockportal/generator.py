@@ -3,7 +3,8 @@
 ``generate(seed)`` draws one portal, deterministically from the seed: a CMS family and its
 pager (TRS ``createPageHTML`` / ``countPage`` / static links, 下一页 chains and ``?page=N``,
 Hanweb datastores paged by ``dataproxy.jsp`` over GET or POST, ASP.NET postbacks, a list a
-script builds from a JSON API with N pages over GET, a form POST or a JSON POST); the path
+script builds from a JSON API with N pages over GET, a form POST or a JSON POST, or from rows
+inline in each page, JSONP or HTML fragments, paged by links or by script controls); the path
 to the 年报 column (1–4 levels under sections of arbitrary names, beside filler sections);
 year or department sub-columns; link titles shortened with the full one in ``title``, a
 nested span or the next cell; attachments linked directly, through ``downfile.jsp``, through
@@ -114,6 +115,7 @@ class Portal:
         self.next_id = rng.randrange(1000, 9000)
         self.nav: list[tuple[str, str]] = []  # home's first-level sections
         self.column_entry = "/"  # where the 年报 column link points
+        self.script_mode = ""  # how a scripted list gets its rows (SCRIPT_MODES)
 
     # -- plumbing
     def uid(self) -> int:
@@ -498,7 +500,12 @@ SCRIPT = """
 
 
 def scripted_list(p: Portal, directory: str, items: list[Item], title: str, label: str, crumbs: str) -> str:
-    """An empty list a script fills from a JSON API (GET, form POST or JSON POST), N pages."""
+    """An empty list a script fills, N pages: from a JSON API (GET, form POST or JSON POST) in
+    most portals; else with no API answer the browser could record (see :data:`SCRIPT_MODES`)."""
+    mode = random.Random(f"{p.seed}/{directory}").choice(SCRIPT_MODES)  # own draw: JSON portals stay
+    p.script_mode = mode
+    if mode != "json":
+        return unrecorded_list(p, mode, directory, items, title, label, crumbs)
     rng = p.rng
     size = rng.choice([4, 5, 6])
     col = p.uid()
@@ -543,6 +550,115 @@ def scripted_list(p: Portal, directory: str, items: list[Item], title: str, labe
         return Resource(json.dumps(answer_, ensure_ascii=False).encode(), JSON)
 
     p.dynamic.setdefault(api, []).append(answer)
+    return directory
+
+
+# How a script-built list gets its rows when not from a JSON API the page fetches: ``inline``,
+# each page (index.html, index_1.html …) carries its rows in a script and a script writes the
+# list and a pager of real links; ``jsonp``, rows from ``<script src=…?callback=…>``; ``fragment``,
+# an HTML fragment fetched per page. The last two page by a script pager (onclick, no links):
+# page numbers and 下一页, or 下一页 alone.
+SCRIPT_MODES = ["json", "json", "json", "inline", "jsonp", "fragment"]
+
+UNRECORDED_SCRIPT = """
+(function () {
+  var cfg = window.LIST_CFG;
+  function show(rows, pages, current) {
+    var ul = document.getElementById('list'); ul.innerHTML = '';
+    rows.forEach(function (row) {
+      var li = document.createElement('li'), a = document.createElement('a');
+      a.href = row[0]; a.textContent = row[1]; li.appendChild(a); ul.appendChild(li);
+    });
+    var pager = document.getElementById('pager'); pager.innerHTML = '';
+    if (cfg.nextOnly) { pager.appendChild(document.createTextNode('第' + current + '/' + pages + '页 ')); }
+    for (var i = 1; i <= pages && !cfg.nextOnly; i++) {
+      var b = document.createElement('a'); b.textContent = i;
+      if (cfg.mode === 'inline') { b.href = i === 1 ? 'index.html' : 'index_' + (i - 1) + '.html'; }
+      else { b.href = 'javascript:void(0)'; b.onclick = goTo(i); }
+      pager.appendChild(b);
+    }
+    if (current < pages) {
+      var next = document.createElement('a'); next.textContent = '下一页';
+      if (cfg.mode === 'inline') { next.href = 'index_' + current + '.html'; }
+      else { next.href = 'javascript:void(0)'; next.onclick = function () { go(current + 1); }; }
+      pager.appendChild(next);
+    }
+  }
+  function goTo(n) { return function () { go(n); }; }
+  window.listCallback = function (answer) { show(answer.d, answer.n, answer.p); };
+  function go(page) {
+    var query = '?col=' + cfg.col + '&pg=' + page;
+    if (cfg.mode === 'jsonp') {
+      var old = document.getElementById('jsonp'); if (old) { old.parentNode.removeChild(old); }
+      var s = document.createElement('script'); s.id = 'jsonp';
+      s.src = cfg.api + query + '&callback=listCallback'; document.body.appendChild(s);
+    } else {
+      var x = new XMLHttpRequest(); x.open('GET', cfg.api + query);
+      x.onload = function () {
+        var box = document.createElement('div'); box.innerHTML = x.responseText;
+        var rows = [].map.call(box.querySelectorAll('p.row'), function (p) {
+          return [p.getAttribute('data-u'), p.textContent];
+        });
+        show(rows, +box.querySelector('b.n').textContent, page);
+      };
+      x.send();
+    }
+  }
+  if (cfg.mode === 'inline') { show(window.LIST_ROWS, cfg.pages, cfg.current); } else { go(1); }
+})();
+"""
+
+
+def unrecorded_list(
+    p: Portal, mode: str, directory: str, items: list[Item], title: str, label: str, crumbs: str
+) -> str:
+    """A script-built list (``inline``, ``jsonp`` or ``fragment``, see :data:`SCRIPT_MODES`): the
+    only way to its further pages is to render each one."""
+    rng = p.rng
+    size = rng.choice([3, 4, 5])
+    col = p.uid()
+    pages = paginate(items, size)
+    api = rng.choice(["/api/lists.do", "/cms/list.jsp"])
+    next_only = mode != "inline" and rng.random() < 0.5  # a pager of 下一页 alone (and 第k/N页)
+    script = f'<script src="/js/unrecorded-list.js?v={mode}"></script>'
+    p.resources[f"/js/unrecorded-list.js?v={mode}"] = Resource(
+        UNRECORDED_SCRIPT.encode(), "application/javascript; charset=utf-8"
+    )
+
+    def rows(chunk: list[Item]) -> list[list[str]]:
+        return [[item.href, item.title, item.date] for item in chunk]
+
+    for k, chunk in enumerate(pages if mode == "inline" else pages[:1]):
+        cfg = {
+            "mode": mode,
+            "col": col,
+            "api": api,
+            "pages": len(pages),
+            "current": k + 1,
+            "nextOnly": next_only,
+        }
+        data = (
+            f"window.LIST_ROWS = {json.dumps(rows(chunk), ensure_ascii=False)};" if mode == "inline" else ""
+        )
+        data = f"<script>window.LIST_CFG = {json.dumps(cfg)};{data}</script>"
+        body = f'<ul id="list"></ul><div id="pager"></div>{data}'
+        path = directory + ("index.html" if k == 0 else f"index_{k}.html")
+        p.html(path, title, body + script, column_name=label, crumbs=crumbs)
+
+    def answer(method: str, query: dict[str, str], form: str) -> Resource | None:
+        if query.get("col") != str(col) or not query.get("pg", "").isdigit():
+            return None  # another list's
+        page = int(query["pg"])
+        chunk = pages[page - 1] if 1 <= page <= len(pages) else []
+        if mode == "jsonp":
+            answer_ = {"d": rows(chunk), "n": len(pages), "p": page}
+            text = f"{query.get('callback', 'cb')}({json.dumps(answer_, ensure_ascii=False)});"
+            return Resource(text.encode(), "application/javascript; charset=utf-8")
+        fragment = "".join(f'<p class="row" data-u="{i.href}">{i.title}</p>' for i in chunk)
+        return Resource(f"{fragment}<b class='n'>{len(pages)}</b>".encode(), "text/html; charset=utf-8")
+
+    if mode != "inline":
+        p.dynamic.setdefault(api, []).append(answer)
     return directory
 
 
@@ -699,6 +815,8 @@ def generate(seed: int) -> tuple[Site, Truth]:
         dynamic=_dispatch(p.dynamic),
     )
     site.family = p.family  # type: ignore[attr-defined]
+    site.script_mode = p.script_mode  # type: ignore[attr-defined]
+    site.sections = chain  # type: ignore[attr-defined]  # the sections above the column, from home
     return site, p.truth
 
 

@@ -36,6 +36,7 @@ import gzip
 import hashlib
 import os
 import socket
+import sys
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -154,6 +155,11 @@ class _Server(ThreadingHTTPServer):
             self._conns.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away (a crawl killed, a download cancelled): nothing to tell
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         with self._conns_lock:
             conns = list(self._conns)
@@ -168,6 +174,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30  # idle keep-alive connections
     server: _Server
     _form = b""  # the body of a POST
+
+    def parse_request(self) -> bool:
+        # One handler serves every request of a kept-alive connection: a GET after a POST
+        # must not be answered with the POST's form.
+        self._form = b""
+        return super().parse_request()
 
     def do_GET(self) -> None:
         self._serve(head=False)

@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.titles import normalize
 from scrapy.http import TextResponse
 
 from crawler.links import unwrap_href
+from vocabulary import normalize
 
 MAX_LIST_PAGES = 100  # pages of one list rendered by clicking: far beyond any 年报 column
 _NUMBER = re.compile(r"^\d{1,3}$")

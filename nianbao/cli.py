@@ -341,7 +341,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
         except (Interrupted, KeyboardInterrupt, OSError, sqlite3.DatabaseError) as exc:
             return _reparse_stopped(archive, run_id, exc)
         code = EXIT_PROBLEMS if summary.problems else EXIT_OK
-        stats = summary.__dict__ | {"changed": len(summary.changed)}
+        stats = dict(summary.__dict__)
         archive.finish_run(run_id, exit_code=code, stats=stats)
     if args.quiet:
         _print_problems(archive, run_id)

@@ -17,7 +17,7 @@ import os
 import signal
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -488,23 +488,33 @@ def _remove_stale_reports(archive: Archive, seen: _PassSet, sites: list[str] | N
 
 def _link_years(archive: Archive) -> int:
     """The cross-report checks (last year's carried-forward against this year's carried-over,
-    same agency), over every report in the database: a new report pairs with old ones. Read
-    one agency at a time, in the order of the (agency_key, year) index."""
+    same agency), over every report in the database: a new report pairs with old ones. Read in
+    the order of the (agency_key, year) index; only one agency's last year and the report at
+    hand are held, whatever the number of reports (or of reports that share an agency)."""
 
     def checks() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         rows = archive.db.execute(  # read inside the writer's transaction: one consistent view
-            "SELECT r.agency_key, r.id, r.year, m.key, m.value FROM reports r"
+            "SELECT r.agency_key, r.year, r.id, m.key, m.value FROM reports r"
             " LEFT JOIN metrics m ON m.report_id = r.id AND m.key LIKE 'requests.carried_%'"
             " WHERE r.is_report = 1 AND r.agency_key IS NOT NULL AND r.year IS NOT NULL"
             " ORDER BY r.agency_key, r.year, r.id"
         )
-        for _, agency_rows in groupby(rows, key=itemgetter(0)):
-            values: dict[tuple[str, str, int], dict[str, Any]] = {}
-            for agency_key, rid, year, key, value in agency_rows:
-                carried = values.setdefault((rid, agency_key, year), {})
-                if key is not None:
-                    carried[key] = value
-            entries = [YearEntry(*report, carried) for report, carried in values.items()]
-            yield from year_over_year_checks(entries).items()
+        previous: list[YearEntry] = []
+        for (agency_key, year), reports in groupby(_year_entries(rows), key=lambda e: (e.agency_key, e.year)):
+            if not previous or (previous[0].agency_key, previous[0].year) != (agency_key, year - 1):
+                previous = []
+            current = []
+            for entry in reports:
+                if previous:  # year_over_year_checks pairs ``entry`` with each of last year's
+                    yield from year_over_year_checks([*previous, entry]).items()
+                current.append(entry)
+            previous = current
 
     return replace_year_over_year_checks(archive.db, checks())
+
+
+def _year_entries(rows: Iterable[tuple[str, int, str, str | None, Any]]) -> Iterator[YearEntry]:
+    """One entry per report from its rows (one per carried-over/forward metric, or one bare)."""
+    for (agency_key, year, rid), metrics in groupby(rows, key=itemgetter(0, 1, 2)):
+        values = {key: value for *_, key, value in metrics if key is not None}
+        yield YearEntry(rid, agency_key, year, values)

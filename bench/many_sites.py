@@ -200,15 +200,24 @@ def _status_kb(pid: int, field_name: str) -> float:
 
 
 def crawl_portals(
-    portals: list[SmallPortal], port: int, work: Path, *, slots: int | None = None, timeout_s: float = 3600
+    portals: list[SmallPortal],
+    port: int,
+    work: Path,
+    *,
+    slots: int | None = None,
+    timeout_s: float = 3600,
+    polite: bool = False,
 ) -> ManyRun:
-    """One ``nianbao crawl`` of ``portals``; its peak RSS (sampled every 0.2 s) and findings."""
+    """One ``nianbao crawl`` of ``portals``; its peak RSS (sampled every 0.2 s) and findings.
+    ``polite``: the default download delay and AutoThrottle (else both off)."""
     from bench.crawlbench import _env, end_group, nianbao_command
 
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data"
     command = [*nianbao_command(), "crawl", "--sites", str(sites_file(work / "sites.yaml", portals, port))]
-    command += ["--data-dir", str(data), "-q", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
+    command += ["--data-dir", str(data), "-q"]
+    if not polite:
+        command += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
     if slots:
         command += ["--concurrent-sites", str(slots)]
     start = time.monotonic()
@@ -326,7 +335,7 @@ def many_sites_section(
 
 # -- choosing K: the same portals crawled with each --concurrent-sites ---------------------------
 def slots_comparison(
-    work: Path, *, sites: int = 150, slots: tuple[int, ...] = (2, 4, 8, 16)
+    work: Path, *, sites: int = 150, slots: tuple[int, ...] = (2, 4, 8, 16), polite: bool = False
 ) -> dict[str, Any]:
     """One crawl of the same ``sites`` generated portals for each K in ``slots`` (largest
     first, so that a load that falls during the run favours the small K): sites/min and peak
@@ -337,10 +346,11 @@ def slots_comparison(
     if not nginx_available():
         return skipped("concurrent_sites", "nginx is not installed (`make bench` installs it)")
     portals = generate(work / "portals", sites)
-    figures: dict[str, Any] = {"sites": sites, "load_average": [round(x, 1) for x in os.getloadavg()]}
+    figures: dict[str, Any] = {"sites": sites, "polite": polite}
+    figures["load_average"] = [round(x, 1) for x in os.getloadavg()]
     with AddressesServer(work / "portals", [p.address for p in portals]) as server:
         for k in sorted(slots, reverse=True):
-            run = crawl_portals(portals, server.port, work / f"k{k}", slots=k)
+            run = crawl_portals(portals, server.port, work / f"k{k}", slots=k, polite=polite)
             figures[f"k{k}"] = {
                 "sites_per_min": round(run.sites_per_min, 1),
                 "crawl_s": round(run.crawl_s, 1),
@@ -368,9 +378,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.many_sites", description=main.__doc__)
     parser.add_argument("--sites", type=int, default=150, help="generated portals (default 150)")
     parser.add_argument("--slots", default="2,4,8,16", help="the values of K compared (default 2,4,8,16)")
+    parser.add_argument("--polite", action="store_true", help="the default delay and AutoThrottle")
     args = parser.parse_args(argv)
+    slots = tuple(map(int, args.slots.split(",")))
     with tempfile.TemporaryDirectory(prefix="nianbao-bench-slots-") as work:
-        result = slots_comparison(Path(work), sites=args.sites, slots=tuple(map(int, args.slots.split(","))))
+        result = slots_comparison(Path(work), sites=args.sites, slots=slots, polite=args.polite)
     print(format_figures({"concurrent_sites": result}))
     return 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -185,14 +185,26 @@ def _report_row(record: ReportRecord) -> dict[str, Any]:
 YEAR_OVER_YEAR = "year_over_year."  # prefix of the cross-report checks' rules
 
 
-def replace_year_over_year_checks(db: sqlite_utils.Database, checks: dict[str, list[dict[str, Any]]]) -> int:
-    """Replace every cross-report check at once: they depend on which other reports exist."""
+def replace_year_over_year_checks(
+    db: sqlite_utils.Database,
+    checks: Iterable[tuple[str, list[dict[str, Any]]]] | dict[str, list[dict[str, Any]]],
+) -> int:
+    """Replace every cross-report check at once (they depend on which other reports exist), in
+    one transaction. ``checks`` ((report id, its checks) pairs) may be a generator that reads
+    the database as it goes: the rows are streamed to SQLite, never all held."""
+    written = 0
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for rid, report_checks in checks.items() if isinstance(checks, dict) else checks:
+            for check in report_checks:
+                written += 1
+                yield {"report_id": rid, **check}
+
     with transaction(db):
         db.execute("DELETE FROM checks WHERE rule LIKE ?", [YEAR_OVER_YEAR + "%"])
-        rows = [{"report_id": rid, **c} for rid, rows in checks.items() for c in rows]
-        if rows:
-            db["checks"].insert_all(rows)
-    return len(rows)
+        db["checks"].insert_all(rows())
+    return written
 
 
 def delete_reports(db: sqlite_utils.Database, report_ids: list[str]) -> None:

@@ -35,6 +35,7 @@ reports whose title or text changed, filled by triggers on ``reports`` and
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -168,23 +169,40 @@ def refresh_search_index(db: sqlite_utils.Database, *, full: bool = False) -> in
     try:
         if full or _stale_version(db) or _rowids_moved(db):
             _clear_index(db)
-        ids = [row[0] for row in conn.execute("SELECT report_id FROM report_search_queue")]
         # Every old entry goes before any new one comes: a reparsed report's new rowid may
-        # be the rowid another queued report was indexed under.
-        to_index: list[str] = []
-        dropped = 0
-        for i in range(0, len(ids), _BATCH):
-            batch_to_index, batch_dropped = _unindex_changed(db, ids[i : i + _BATCH])
-            to_index += batch_to_index
+        # be the rowid another queued report was indexed under. The first pass leaves in the
+        # queue only the reports to index anew, the second indexes them; both read the queue
+        # _BATCH ids at a time, so memory does not grow with the number of reports.
+        indexed = dropped = 0
+        for ids in _queued(db):
+            to_index, batch_dropped = _unindex_changed(db, ids)
+            indexed += len(to_index)
             dropped += batch_dropped
-        for i in range(0, len(to_index), _BATCH):
-            _index_batch(db, to_index[i : i + _BATCH])
+            _dequeue(db, sorted(set(ids) - set(to_index)))
+        for ids in _queued(db):
+            _index_batch(db, ids)
         conn.execute("DELETE FROM report_search_queue")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return len(to_index) + dropped
+    return indexed + dropped
+
+
+def _queued(db: sqlite_utils.Database) -> Iterator[list[str]]:
+    """The queue's report ids, _BATCH at a time, in queue order (rows may be dequeued meanwhile)."""
+    after = 0
+    sql = f"SELECT rowid, report_id FROM report_search_queue WHERE rowid > ? ORDER BY rowid LIMIT {_BATCH}"
+    while rows := db.execute(sql, [after]).fetchall():
+        yield [report_id for _, report_id in rows]
+        after = rows[-1][0]
+
+
+def _dequeue(db: sqlite_utils.Database, ids: list[str]) -> None:
+    db.execute(
+        "DELETE FROM report_search_queue WHERE report_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(ids)],
+    )
 
 
 def _stale_version(db: sqlite_utils.Database) -> bool:

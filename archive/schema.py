@@ -384,6 +384,12 @@ CREATE TABLE scrapy_stats (
 ALTER TABLE crawl_runs ADD COLUMN contact TEXT;   -- the operator's contact (URL or e-mail)
 """
 
+# The parse stage reads the attachments of a page of report items by the page they were found
+# on (nianbao/parse.py), not by scanning every fetch for each page.
+_V7 = """
+CREATE INDEX fetches_attachment_referer ON fetches(referer) WHERE role = 'attachment';
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", _V1),
     (2, "incremental crawl counts", _V2),
@@ -391,4 +397,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (4, "report recognition, region codes and levels, cross-report checks", _V4),
     (5, "metric dictionary (metric_keys), integer counts, metric labels", _V5),
     (6, "full-text search as reports_fts, Scrapy stats, operator contact", _V6),
+    (7, "attachments by the page they were found on", _V7),
 ]

@@ -17,9 +17,11 @@ Sections (``--only`` picks some):
    10,000 pages and at the end. Target: < 400 MB and flat (end ≤ 1.2 × at 10,000).
 7. ``many_sites`` — ``nianbao crawl`` of 10 and of 1,000 small generated portals (a tenth with
    script-built lists), each on a loopback address of its own, served by nginx: peak RSS of
-   the nianbao process, sites per minute, reports found against the generated truth.
-   Target: peak < 400 MB, ≤ 1.2 × the 10-portal crawl's, every report found. It runs last,
-   after the budget of the other sections (about fifteen more minutes).
+   the whole nianbao process (crawl and parse stage; the crawl alone beside it), sites per
+   minute, reports found against the generated truth. Target: peak < 400 MB, ≤ 1.2 × the
+   10-portal crawl's, every report found. It runs last, after the budget of the other
+   sections (about fifteen more minutes). ``python -m bench.many_sites --slots 2,4,8,16``
+   compares ``--concurrent-sites`` values on the same portals (how the default was chosen).
 
 The whole run keeps to a time budget (``--budget``; 15 minutes, ``--quick`` 3): reparse
 and memory run last and are stopped at their share of what is left, reporting how far

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import signal
 import socket
@@ -172,15 +173,24 @@ def _status_kb(pid: int, field_name: str) -> float:
 
 
 def crawl_portals(
-    portals: list[SmallPortal], port: int, work: Path, *, slots: int | None = None, timeout_s: float = 3600
+    portals: list[SmallPortal],
+    port: int,
+    work: Path,
+    *,
+    slots: int | None = None,
+    timeout_s: float = 3600,
+    polite: bool = False,
 ) -> ManyRun:
-    """One ``nianbao crawl`` of ``portals``; its peak RSS (sampled every 0.2 s) and findings."""
+    """One ``nianbao crawl`` of ``portals``; its peak RSS (sampled every 0.2 s) and findings.
+    ``polite``: the default download delay and AutoThrottle (else both off)."""
     from bench.crawlbench import _env, end_group, nianbao_command
 
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data"
     command = [*nianbao_command(), "crawl", "--sites", str(sites_file(work / "sites.yaml", portals, port))]
-    command += ["--data-dir", str(data), "-q", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
+    command += ["--data-dir", str(data), "-q"]
+    if not polite:
+        command += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
     if slots:
         command += ["--concurrent-sites", str(slots)]
     start = time.monotonic()
@@ -264,6 +274,8 @@ def many_sites_section(
         large = crawl_portals(portals, server.port, work / f"crawl-{many}", slots=slots)
     ratio = large.rss_peak_mb / small.rss_peak_mb if small.rss_peak_mb else None
     figures: dict[str, Any] = {"portals_generated_s": round(generated_s, 1), "scripted_every": SCRIPTED_EVERY}
+    if small.rss_peak_crawl_mb:  # the whole process is the target; the crawl alone for comparison
+        figures["rss_ratio_crawl_stage"] = round(large.rss_peak_crawl_mb / small.rss_peak_crawl_mb, 3)
     for run in (small, large):
         tag = str(run.sites)
         figures.update(
@@ -292,3 +304,61 @@ def many_sites_section(
         target=f"peak < {RSS_LIMIT_MB} MB and ratio <= {RSS_RATIO_LIMIT}, all found",
         passed=passed,
     )
+
+
+# -- choosing K: the same portals crawled with each --concurrent-sites ---------------------------
+def slots_comparison(
+    work: Path, *, sites: int = 150, slots: tuple[int, ...] = (2, 4, 8, 16), polite: bool = False
+) -> dict[str, Any]:
+    """One crawl of the same ``sites`` generated portals for each K in ``slots`` (largest
+    first, so that a load that falls during the run favours the small K): sites/min and peak
+    RSS, while crawling and with the parse stage."""
+    from bench.report import section, skipped
+    from bench.server import nginx_available
+
+    if not nginx_available():
+        return skipped("concurrent_sites", "nginx is not installed (`make bench` installs it)")
+    portals = generate(work / "portals", sites)
+    figures: dict[str, Any] = {"sites": sites, "polite": polite}
+    figures["load_average"] = [round(x, 1) for x in os.getloadavg()]
+    with AddressesServer(work / "portals", [p.address for p in portals]) as server:
+        for k in sorted(slots, reverse=True):
+            run = crawl_portals(portals, server.port, work / f"k{k}", slots=k, polite=polite)
+            figures[f"k{k}"] = {
+                "sites_per_min": round(run.sites_per_min, 1),
+                "crawl_s": round(run.crawl_s, 1),
+                "rss_peak_mb_crawl_stage": round(run.rss_peak_crawl_mb, 1),
+                "rss_peak_mb": round(run.rss_peak_mb, 1),
+                "reports_found": f"{run.reports_found} of {run.reports_expected}",
+                "exit_code": run.exit_code,
+            }
+    return section(
+        "concurrent_sites",
+        figures,
+        ratio=None,
+        ratio_of=f"sites/min and peak RSS of one crawl of {sites} portals for K in {sorted(slots)}",
+        target="(a measurement: choose the default K)",
+        passed=None,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.many_sites --slots 2,4,8,16 --sites 150``: the K comparison alone."""
+    import argparse
+
+    from bench.report import format_figures
+
+    parser = argparse.ArgumentParser(prog="python -m bench.many_sites", description=main.__doc__)
+    parser.add_argument("--sites", type=int, default=150, help="generated portals (default 150)")
+    parser.add_argument("--slots", default="2,4,8,16", help="the values of K compared (default 2,4,8,16)")
+    parser.add_argument("--polite", action="store_true", help="the default delay and AutoThrottle")
+    args = parser.parse_args(argv)
+    slots = tuple(map(int, args.slots.split(",")))
+    with tempfile.TemporaryDirectory(prefix="nianbao-bench-slots-") as work:
+        result = slots_comparison(Path(work), sites=args.sites, slots=slots, polite=args.polite)
+    print(format_figures({"concurrent_sites": result}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

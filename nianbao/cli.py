@@ -347,7 +347,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
         except (Interrupted, KeyboardInterrupt, OSError, sqlite3.DatabaseError) as exc:
             return _reparse_stopped(archive, run_id, exc)
         code = EXIT_PROBLEMS if summary.problems else EXIT_OK
-        stats = summary.__dict__ | {"changed": len(summary.changed)}
+        stats = dict(summary.__dict__)
         archive.finish_run(run_id, exit_code=code, stats=stats)
     if args.quiet:
         _print_problems(archive, run_id)
@@ -526,7 +526,12 @@ def _print_problem_lines(archive: Archive, run_id: int) -> None:
         )
 
 
+SITE_ROWS = 50  # sites listed after a run: a table of every site would grow with the run
+
+
 def _print_site_runs(archive: Archive, run_id: int) -> None:
+    """The run's sites by name; of a run of more than :data:`SITE_ROWS` sites, those that did
+    not end ``ok`` come first and the rest is counted, not listed."""
     table = Table(
         "site",
         "status",
@@ -540,13 +545,18 @@ def _print_site_runs(archive: Archive, run_id: int) -> None:
         "note",
         title=f"Run {run_id} by site",
     )
-    for row in archive.db.query(
+    total = archive.db.execute("SELECT count(*) FROM site_runs WHERE run_id = ?", [run_id]).fetchone()[0]
+    first = "status = 'ok', " if total > SITE_ROWS else ""
+    for row in archive.db.execute(
         "SELECT site, status, pages, files, new_items, changed_items, unchanged_items, removed_items, "
-        "failed, coalesce(note, blocked_vendor, '') FROM site_runs WHERE run_id = ? ORDER BY site",
+        "failed, coalesce(note, blocked_vendor, '') FROM site_runs WHERE run_id = ? "
+        f"ORDER BY {first}site LIMIT {SITE_ROWS}",
         [run_id],
     ):
-        table.add_row(*(str(v if v is not None else "") for v in row.values()))
+        table.add_row(*(str(v if v is not None else "") for v in row))
     console.print(table)
+    if total > SITE_ROWS:
+        console.print(f"… and {total - SITE_ROWS} more sites (`nianbao status` lists every site)")
 
 
 def _print_run_summary(archive: Archive, run_id: int, *, quiet: bool = False) -> None:

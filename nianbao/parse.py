@@ -10,17 +10,24 @@ the stage goes on. It also counts what changed against the previous parse.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
 import signal
+import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
+
+import sqlite_utils
+from sqlite_utils.utils import chunks
 
 from archive import Archive
 from archive.derived import (
@@ -68,7 +75,7 @@ class ParseSummary:
     removed: int = 0  # reports no longer produced (full reparse only)
     reports_changed: int = 0  # existing reports whose fields or metrics differ now
     metrics_changed: int = 0  # metric values added, removed or different
-    changed: list[str] = field(default_factory=list)
+    changed: int = 0  # reports written in this pass (a count: a list of ids would grow with the run)
 
 
 def parse_archive(
@@ -83,73 +90,126 @@ def parse_archive(
     time_limit: float = DOCUMENT_TIME_LIMIT,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ParseSummary:
+    """Memory stays flat in the size of the archive: candidates are read from the database a
+    page at a time, built :data:`_BATCH` at a time, and what must be remembered across the
+    pass (documents written, reports seen) is kept in temporary tables, not in Python."""
     summary = ParseSummary()
-    site_info = {row["name"]: row for row in archive.db["sites"].rows}
-    candidates = _report_candidates(archive, sites, since)
-    if formats_filter:
-        candidates = [c for c in candidates if _has_format(archive, c, formats_filter)]
-    todo: list[Candidate] = []
-    for anchor, attachments in candidates:
-        shas = {anchor["sha256"], *(a["sha256"] for a in attachments)}
-        if only_new and _up_to_date(archive, report_id(anchor["url"]), shas):
-            summary.skipped += 1
-        else:
-            todo.append((anchor, attachments))
+    full = not only_new and not since and not formats_filter  # the pass is the whole truth
+    seen = _PassSet(archive.db, "parse_seen_reports") if full else None
+    total = _count_todo(archive, only_new, sites, since, formats_filter) if on_progress else 0
+
+    def todo() -> Iterator[Candidate]:
+        for anchor, attachments in _selected(archive, sites, since, formats_filter):
+            rid = report_id(anchor["url"])
+            if seen is not None:
+                seen.add(rid)
+            if only_new and _up_to_date(archive, rid, anchor, attachments):
+                summary.skipped += 1
+            else:
+                yield anchor, attachments
 
     with _ReportBuilder(archive, summary, run_id, workers=workers, time_limit=time_limit) as builder:
-        for batch in _batches(todo, _BATCH):
-            jobs = [_job(archive, anchor, atts, site_info, time_limit) for anchor, atts in batch]
+        for batch in map(list, chunks(todo(), _BATCH)):
+            jobs = [_job(archive, anchor, atts, time_limit) for anchor, atts in batch]
             for job, (documents, record) in zip(jobs, builder.build_all(jobs), strict=True):
                 builder.record_documents(job, documents)
                 _save(archive, record, summary)
             if on_progress is not None:
-                on_progress(summary.reports, len(todo))
+                on_progress(summary.reports, total)
 
-    if not only_new and not since and not formats_filter:
-        summary.removed = _remove_stale_reports(archive, candidates, sites)
+    if seen is not None:
+        summary.removed = _remove_stale_reports(archive, seen, sites)
     _link_years(archive)
     refresh_search_index(archive.db)
     return summary
 
 
 # -- which reports ---------------------------------------------------------------------------
-def _report_candidates(archive: Archive, sites: list[str] | None, since: str | None) -> list[Candidate]:
-    """Each report item (latest good fetch per URL) with the latest fetch of each attachment."""
-    db = archive.db
-    where = "role = 'report' AND sha256 IS NOT NULL AND status < 400"
-    params: list[Any] = []
-    if sites:
-        where += f" AND site IN ({', '.join('?' for _ in sites)})"
-        params += sites
-    anchors = _latest_per_url(db.query(f"SELECT * FROM fetches WHERE {where} ORDER BY id", params))
-    if since:
-        anchors = [a for a in anchors if a["fetched_at"] >= since]
-    attachments_by_page: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    rows = db.query(
-        "SELECT * FROM fetches WHERE role = 'attachment' AND sha256 IS NOT NULL AND status < 400 ORDER BY id"
+# Only the columns the stage reads: a fetch's headers and redirects are never held.
+_COLUMNS = "f.id, f.site, f.url, f.final_url, f.referer, f.link_text, f.filename, f.sha256, f.fetched_at"
+_GOOD = "{t}.sha256 IS NOT NULL AND {t}.status < 400 AND {t}.role = '{role}'"
+_PAGE = 256  # report items read from the database at once (with their attachments)
+
+
+def _latest(role: str, extra: str = "") -> str:
+    """``f`` is the latest good fetch of its URL (among the fetches that pass ``extra`` too)."""
+    return (
+        f"{_GOOD.format(t='f', role=role)} AND NOT EXISTS (SELECT 1 FROM fetches g WHERE g.url = f.url"
+        f" AND g.id > f.id AND {_GOOD.format(t='g', role=role)}{extra.format(t='g')})"
     )
-    for row in _latest_per_url(rows):
-        attachments_by_page[row["referer"]].append(row)
-    result = []
-    for anchor in anchors:
-        pages = {anchor["url"], anchor["final_url"]}
-        attached = [a for page in pages if page for a in attachments_by_page.get(page, [])]
-        unique = {a["url"]: a for a in attached}
-        result.append((anchor, sorted(unique.values(), key=lambda a: a["id"])))
-    return result
 
 
-def _latest_per_url(rows: Any) -> list[dict[str, Any]]:
-    latest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        latest[row["url"]] = row
-    return sorted(latest.values(), key=lambda r: r["id"])
+def _in_list(column: str) -> str:
+    """One parameter for a list of any length (JSON), not one per item."""
+    return f" AND {column} IN (SELECT value FROM json_each(?))"
 
 
-def _up_to_date(archive: Archive, rid: str, shas: set[str]) -> bool:
+def _report_candidates(archive: Archive, sites: list[str] | None, since: str | None) -> Iterator[Candidate]:
+    """Each report item (latest good fetch per URL), in fetch order, with the latest fetch of
+    each attachment found on its page; read :data:`_PAGE` items at a time."""
+    site_filter = _in_list("{t}.site") if sites else ""
+    where = _latest("report", site_filter) + site_filter.format(t="f")
+    params: list[Any] = [json.dumps(sites)] * 2 if sites else []
+    if since:
+        where += " AND f.fetched_at >= ?"
+        params.append(since)
+    sql = f"SELECT {_COLUMNS} FROM fetches f WHERE f.id > ? AND {where} ORDER BY f.id LIMIT {_PAGE}"
+    after = 0
+    while anchors := _rows(archive.db.execute(sql, [after, *params])):
+        attached = _attachments(archive, {p for a in anchors for p in (a["url"], a["final_url"]) if p})
+        for anchor in anchors:
+            pages = {anchor["url"], anchor["final_url"]}
+            unique = {a["url"]: a for page in pages if page for a in attached.get(page, [])}
+            yield anchor, sorted(unique.values(), key=lambda a: a["id"])
+        after = anchors[-1]["id"]
+
+
+def _attachments(archive: Archive, pages: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """The latest good fetch of each attachment found on one of ``pages``, by page."""
+    where = _latest("attachment") + _in_list("f.referer")
+    rows = archive.db.execute(
+        f"SELECT {_COLUMNS} FROM fetches f WHERE {where} ORDER BY f.id", [json.dumps(sorted(pages))]
+    )
+    by_page: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in _rows(rows):
+        by_page[row["referer"]].append(row)
+    return by_page
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _selected(
+    archive: Archive, sites: list[str] | None, since: str | None, formats_filter: list[str] | None
+) -> Iterator[Candidate]:
+    for candidate in _report_candidates(archive, sites, since):
+        if not formats_filter or _has_format(archive, candidate, formats_filter):
+            yield candidate
+
+
+def _count_todo(
+    archive: Archive,
+    only_new: bool,
+    sites: list[str] | None,
+    since: str | None,
+    formats_filter: list[str] | None,
+) -> int:
+    """How many reports the pass will build (for a progress bar): one more read-only pass."""
+    return sum(
+        not (only_new and _up_to_date(archive, report_id(anchor["url"]), anchor, attachments))
+        for anchor, attachments in _selected(archive, sites, since, formats_filter)
+    )
+
+
+def _up_to_date(
+    archive: Archive, rid: str, anchor: dict[str, Any], attachments: list[dict[str, Any]]
+) -> bool:
     row = archive.db.execute("SELECT parser_version FROM reports WHERE id = ?", [rid]).fetchone()
     if not row or row[0] != PARSER_VERSION:
         return False
+    shas = {anchor["sha256"], *(a["sha256"] for a in attachments)}
     stored = {r[0] for r in archive.db.execute("SELECT sha256 FROM report_files WHERE report_id = ?", [rid])}
     return stored == shas
 
@@ -164,9 +224,22 @@ def _has_format(archive: Archive, candidate: Candidate, wanted: list[str]) -> bo
     return any(row[0] in wanted for row in found)
 
 
-def _batches(items: list[Candidate], size: int) -> Iterator[list[Candidate]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+class _PassSet:
+    """A set of strings for one pass, in a temporary table of the archive's connection:
+    SQLite keeps it on disk beyond a small cache, so it does not grow the process."""
+
+    def __init__(self, db: sqlite_utils.Database, name: str) -> None:
+        self.db, self.table = db, f"temp.{name}"
+        db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (key TEXT PRIMARY KEY)")
+        db.execute(f"DELETE FROM {self.table}")
+
+    def add(self, key: str) -> bool:
+        """Add ``key``; False when it was there already."""
+        return self.db.execute(f"INSERT OR IGNORE INTO {self.table} VALUES (?)", [key]).rowcount == 1
+
+    def column(self) -> str:
+        """For SQL: ``x IN (SELECT key FROM …)``."""
+        return f"SELECT key FROM {self.table}"
 
 
 # -- documents and reports, in worker processes -----------------------------------------------
@@ -214,14 +287,17 @@ class _Job:
 
 
 def _job(
-    archive: Archive,
-    anchor: dict[str, Any],
-    attachments: list[dict[str, Any]],
-    site_info: dict[str, dict[str, Any]],
-    time_limit: float,
+    archive: Archive, anchor: dict[str, Any], attachments: list[dict[str, Any]], time_limit: float
 ) -> _Job:
     paths = {f["sha256"]: str(archive.store.path(f["sha256"])) for f in (anchor, *attachments)}
-    return _Job(anchor, attachments, paths, site_info.get(anchor["site"] or "", {}), time_limit)
+    return _Job(anchor, attachments, paths, _site_hints(archive, anchor["site"]), time_limit)
+
+
+def _site_hints(archive: Archive, site: str | None) -> dict[str, Any]:
+    """The site's agency and region (the report builder's hints), read per report: a table of
+    every site would grow with the run."""
+    row = archive.db.execute("SELECT agency, region FROM sites WHERE name = ?", [site or ""]).fetchone()
+    return {"agency": row[0], "region": row[1]} if row else {}
 
 
 def _build(job: _Job) -> tuple[dict[str, Document | str], ReportRecord]:
@@ -275,7 +351,7 @@ class _ReportBuilder:
         self.workers = workers or os.cpu_count() or 1
         self.time_limit = time_limit
         self.pool: ProcessPoolExecutor | None = None
-        self.recorded: set[str] = set()  # documents written in this pass (one row, one problem)
+        self.recorded = _PassSet(archive.db, "parse_recorded_documents")  # one row, one problem each
 
     def __enter__(self) -> _ReportBuilder:
         return self
@@ -326,8 +402,7 @@ class _ReportBuilder:
     def record_documents(self, job: _Job, documents: dict[str, Document | str]) -> None:
         for fetch in job.fetches:
             sha256 = fetch["sha256"]
-            if sha256 not in self.recorded:
-                self.recorded.add(sha256)
+            if self.recorded.add(sha256):
                 self._record(sha256, documents[sha256], fetch)
 
     def _record(self, sha256: str, outcome: Document | str, fetch: dict[str, Any]) -> None:
@@ -369,7 +444,7 @@ def _save(archive: Archive, record: ReportRecord, summary: ParseSummary) -> None
     summary.reports += 1
     summary.not_reports += not record.is_report
     summary.metrics += len(record.metrics)
-    summary.changed.append(record.id)
+    summary.changed += 1
 
 
 _REPORT_FIELDS = ("title", "agency", "year", "published", "era", "doc_number", "sha256")
@@ -396,32 +471,50 @@ def _count_changes(archive: Archive, record: ReportRecord, summary: ParseSummary
         summary.reports_changed += 1
 
 
-def _remove_stale_reports(archive: Archive, candidates: list[Candidate], sites: list[str] | None) -> int:
-    """Reports the current parsers no longer produce (a full reparse is the truth)."""
-    current = {report_id(anchor["url"]) for anchor, _ in candidates}
-    where, params = "", []
+def _remove_stale_reports(archive: Archive, seen: _PassSet, sites: list[str] | None) -> int:
+    """Reports the current parsers no longer produce (a full reparse is the truth), deleted
+    :data:`_PAGE` at a time."""
+    where, params = f"id NOT IN ({seen.column()})", []
     if sites:
-        where = f"WHERE site IN ({', '.join('?' for _ in sites)})"
-        params = list(sites)
-    existing = {row[0] for row in archive.db.execute(f"SELECT id FROM reports {where}", params)}
-    stale = sorted(existing - current)
-    delete_reports(archive.db, stale)
-    return len(stale)
+        where += _in_list("site")
+        params.append(json.dumps(sites))
+    removed = 0
+    sql = f"SELECT id FROM reports WHERE {where} LIMIT {_PAGE}"
+    while stale := [row[0] for row in archive.db.execute(sql, params)]:
+        delete_reports(archive.db, stale)
+        removed += len(stale)
+    return removed
 
 
 def _link_years(archive: Archive) -> int:
     """The cross-report checks (last year's carried-forward against this year's carried-over,
-    same agency), over every report in the database: a new report pairs with old ones."""
-    values: dict[str, dict[str, float | None]] = defaultdict(dict)
-    for rid, key, value in archive.db.execute(
-        "SELECT report_id, key, value FROM metrics WHERE key LIKE 'requests.carried_%'"
-    ):
-        values[rid][key] = value
-    entries = [
-        YearEntry(rid, agency_key, year, values.get(rid, {}))
-        for rid, agency_key, year in archive.db.execute(
-            "SELECT id, agency_key, year FROM reports"
-            " WHERE is_report = 1 AND agency_key IS NOT NULL AND year IS NOT NULL"
+    same agency), over every report in the database: a new report pairs with old ones. Read in
+    the order of the (agency_key, year) index; only one agency's last year and the report at
+    hand are held, whatever the number of reports (or of reports that share an agency)."""
+
+    def checks() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        rows = archive.db.execute(  # read inside the writer's transaction: one consistent view
+            "SELECT r.agency_key, r.year, r.id, m.key, m.value FROM reports r"
+            " LEFT JOIN metrics m ON m.report_id = r.id AND m.key LIKE 'requests.carried_%'"
+            " WHERE r.is_report = 1 AND r.agency_key IS NOT NULL AND r.year IS NOT NULL"
+            " ORDER BY r.agency_key, r.year, r.id"
         )
-    ]
-    return replace_year_over_year_checks(archive.db, year_over_year_checks(entries))
+        previous: list[YearEntry] = []
+        for (agency_key, year), reports in groupby(_year_entries(rows), key=lambda e: (e.agency_key, e.year)):
+            if not previous or (previous[0].agency_key, previous[0].year) != (agency_key, year - 1):
+                previous = []
+            current = []
+            for entry in reports:
+                if previous:  # year_over_year_checks pairs ``entry`` with each of last year's
+                    yield from year_over_year_checks([*previous, entry]).items()
+                current.append(entry)
+            previous = current
+
+    return replace_year_over_year_checks(archive.db, checks())
+
+
+def _year_entries(rows: Iterable[tuple[str, int, str, str | None, Any]]) -> Iterator[YearEntry]:
+    """One entry per report from its rows (one per carried-over/forward metric, or one bare)."""
+    for (agency_key, year, rid), metrics in groupby(rows, key=itemgetter(0, 1, 2)):
+        values = {key: value for *_, key, value in metrics if key is not None}
+        yield YearEntry(rid, agency_key, year, values)

@@ -103,3 +103,20 @@ def test_scrapy_cli_works_from_the_repository_root() -> None:
     )
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.split() == ["annual_reports"]
+
+
+def test_the_sites_table_after_a_run_of_many_sites_is_bounded_and_puts_trouble_first(tmp_path: Path) -> None:
+    from archive import Archive
+    from nianbao import cli
+
+    archive = Archive(tmp_path / "d")
+    run = archive.start_run("crawl", mode="live", sites=[])
+    count = cli.SITE_ROWS + 20
+    for n in range(count):
+        archive.upsert_site(f"s{n:03d}", start_urls=[f"http://s{n}.test/"])
+        archive.record_site_run(run, f"s{n:03d}", status="failed" if n == count - 1 else "ok")
+    with cli.console.capture() as captured:
+        cli._print_site_runs(archive, run)
+    listed = [line.split()[1] for line in captured.get().splitlines() if " s0" in line]
+    assert len(listed) == cli.SITE_ROWS and listed[0] == f"s{count - 1:03d}"  # the failed one, first
+    assert "… and 20 more sites" in captured.get()

@@ -3,6 +3,7 @@ and the year-over-year checks that link an agency's reports across years."""
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 from archive import Archive
@@ -99,3 +100,27 @@ def test_items_that_are_not_reports_keep_their_row_and_reason_but_stay_out_of_th
     assert rows[0] == ("decoy", 0, reason) and rows[1][:2] == ("real", 1)
     summary = archive.db.execute("SELECT report_id, requests_received FROM report_summary").fetchall()
     assert summary == [("real", 7)]
+
+
+def _peak_bytes_of_linking(tmp_path: Path, per_year: int) -> tuple[int, int]:
+    """Peak Python memory of linking ``per_year`` reports of one agency in each of two years
+    (every report pairs with every report of the year before), and the checks written."""
+    archive = Archive(tmp_path / str(per_year), fsync=False)
+    carried = {"requests.carried_forward.total": 1, "requests.carried_over.total": 2}
+    for n in range(2 * per_year):
+        replace_report(archive.db, _record(f"r{n:05d}", 2022 + n % 2, carried))
+    tracemalloc.start()
+    try:
+        _link_years(archive)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, archive.db.execute("SELECT count(*) FROM checks").fetchone()[0]
+
+
+def test_linking_holds_one_report_s_checks_not_all_of_them(tmp_path: Path) -> None:
+    small, small_checks = _peak_bytes_of_linking(tmp_path, 50)
+    large, large_checks = _peak_bytes_of_linking(tmp_path, 200)
+    assert (small_checks, large_checks) == (50 * 50, 200 * 200)  # every pair, checked once
+    # 16 times the checks; held all at once they would take 16 times the memory.
+    assert large / small < 6, (small, large)

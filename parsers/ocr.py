@@ -78,6 +78,7 @@ from parsers.document import Block, BlockKind, Cell, ParseError, Table
 from parsers.forms import snap_label
 from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
+from parsers.ocr_align import align_tables
 from parsers.ocr_sums import recheck
 
 # ----------------------------------------------------------------------------- limits
@@ -174,11 +175,11 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
         text_gray = gray
     else:  # a colour scan: the page's own text in every colour (a red title stays)
         text_gray = flatten(_turn(text_gray, angle)).resize(gray.size, Image.Resampling.LANCZOS)
-    tables = find_tables(gray, dpi)
+    rules = find_rules(gray, dpi)
+    tables = find_tables(gray, dpi, rules)
     # erase only the tables' rules, never a text stroke that merely looks like one
     hs, vs = [r for t in tables for r in t.hs], [r for t in tables for r in t.vs]
     clean = erase_rules(gray, hs, vs, dpi)
-    cells = [(cell, crop) for t in tables for cell, crop in _cell_crops(clean, t, dpi)]
     text_clean = erase_rules(text_gray, hs, vs, dpi) if text_gray is not gray else clean
     rest = _without_tables(text_clean, tables, dpi)
     (page_words,) = read_words([rest], dpi, False)
@@ -186,6 +187,14 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
         # tesseract's page layout analysis finds nothing on some single-line pages
         # ("Empty page!!"); read as one block of text instead
         (page_words,) = read_words([rest], dpi, True)
+    cells = [(cell, crop) for t in tables for cell, crop in _cell_crops(clean, t, dpi)]
+    # tables without (enough) rules: rebuilt from where the words sit (parsers.ocr_align)
+    bare = _without_tables(erase_rules(gray, *rules, dpi), tables, dpi)
+    aligned = aligned_tables(page_words, bare, dpi)
+    if aligned:
+        page_words = [w for w in page_words if not any(_inside(w, t) for t in aligned)]
+        cells += [(cell, crop) for t in aligned for cell, crop in _cell_crops(bare, t, dpi)]
+        tables += aligned
     columns = [(ti, cell.r0, cell.c0) for ti, t in enumerate(tables) for cell, _ in _cell_crops_of(t, cells)]
     cell_words = _read_cells([crop for _, crop in cells], dpi, columns)
     for (cell, _), words in zip(cells, cell_words, strict=True):
@@ -231,16 +240,30 @@ def _recheck_sums(table: TableBox, crops: dict[int, Image.Image], dpi: float) ->
             box.words = [Word(x.text, x.x0, x.y0, x.x1, x.y1, min(x.conf, conf)) for x in box.words]
 
 
-def find_tables(gray: Image.Image, dpi: float) -> list[TableBox]:
+def find_tables(
+    gray: Image.Image, dpi: float, rules: tuple[list[Rule], list[Rule]] | None = None
+) -> list[TableBox]:
     """The ruled tables of a straight page: grids and merged cells (no text yet)."""
     # a rule may stop short of (or run past) the rule it meets by a few points
-    hs, vs = _anchored(*find_rules(gray, dpi), _px(dpi, 6))
+    hs, vs = _anchored(*(rules or find_rules(gray, dpi)), _px(dpi, 6))
     tables = []
     for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
         grid = _table_grid(h, v, dpi)
         if grid is not None:
             tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
     return tables
+
+
+def aligned_tables(words: list[Word], bare: Image.Image, dpi: float) -> list[TableBox]:
+    """Tables without a grid of rules, from the running-text words' boxes and the page's ink
+    (``bare``: the page with every rule and the ruled tables erased)."""
+    found = align_tables(words, _solid(_ink(bare)), _px(dpi, 9))
+    return [TableBox(t.grid, [CellBox(*a) for a in t.areas], [], []) for t in found]
+
+
+def _inside(word: Word, table: TableBox) -> bool:
+    g = table.grid
+    return g.xs[0] <= word.cx <= g.xs[-1] and g.ys[0] <= word.cy <= g.ys[-1]
 
 
 def ocr_pdf_pages(data: bytes, pages: Iterable[int]) -> OcrResult:
@@ -400,9 +423,17 @@ def _dpi_from_text(gray: Image.Image) -> float | None:
     height of its text lines is the best guide: the median height of the bands of inked rows
     is taken as a character's ink height, about 9.5 pt.
     """
-    profile = _ink(gray).sum(axis=1) > max(2, gray.width // 400)
+    import cv2
+
+    ink = _ink(gray).astype(np.uint8)
+    # a table's vertical rules ink every row it spans: only ink that is no long vertical
+    # line counts (a character's stroke is shorter than a fortieth of the page)
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(9, gray.height // 40), 1), np.uint8))
+    profile = (ink & ~lines.astype(bool)).sum(axis=1) > max(2, gray.width // 400)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
-    heights = [h for h in edges[1::2] - edges[0::2] if h >= 6]  # rules and specks are thinner
+    # rules and specks are thinner than a line; a band of a twenty-fifth of the page is
+    # no line of text either (a copier's dark edge that inks every row)
+    heights = [h for h in edges[1::2] - edges[0::2] if 6 <= h <= gray.height / 25]
     if not heights:
         return None
     dpi = float(median(heights)) / 9.5 * 72
@@ -465,9 +496,15 @@ def deskew(gray: Image.Image) -> Image.Image:
 
 
 def _turn(gray: Image.Image, angle: float) -> Image.Image:
+    """The page turned by ``-angle`` degrees, its corners filled with the page's own edge
+    mirrored: a white fill next to a copier's dark edge would draw a sharp dark line down
+    the page, which no background flattening removes (and which makes every row "text")."""
     if abs(angle) < 0.05:
         return gray
-    return gray.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    margin = int(np.ceil(abs(np.sin(np.radians(angle))) * max(gray.size))) + 2
+    padded = Image.fromarray(np.pad(np.asarray(gray), margin, mode="reflect"), "L")
+    turned = padded.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    return turned.crop((margin, margin, margin + gray.width, margin + gray.height))
 
 
 # ----------------------------------------------------------------------------- ruling lines

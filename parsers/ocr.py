@@ -191,6 +191,7 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
     # tables without (enough) rules: rebuilt from where the words sit (parsers.ocr_align)
     bare = _without_tables(erase_rules(gray, *rules, dpi), tables, dpi)
     aligned = aligned_tables(page_words, bare, dpi)
+    labels = _page_labels(aligned, page_words)
     if aligned:
         page_words = [w for w in page_words if not any(_inside(w, t) for t in aligned)]
         cells += [(cell, crop) for t in aligned for cell, crop in _cell_crops(bare, t, dpi)]
@@ -198,6 +199,9 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
     columns = [(ti, cell.r0, cell.c0) for ti, t in enumerate(tables) for cell, _ in _cell_crops_of(t, cells)]
     cell_words = _read_cells([crop for _, crop in cells], dpi, columns)
     for (cell, _), words in zip(cells, cell_words, strict=True):
+        page_read = labels.get(id(cell))
+        if page_read and snap_label(_text_of(page_read)) and not snap_label(_text_of(words)):
+            words = page_read
         cell.words = words
     crops = {id(cell): crop for cell, crop in cells}
     for table in tables:
@@ -259,6 +263,22 @@ def aligned_tables(words: list[Word], bare: Image.Image, dpi: float) -> list[Tab
     (``bare``: the page with every rule and the ruled tables erased)."""
     found = align_tables(words, _solid(_ink(bare)), _px(dpi, 9))
     return [TableBox(t.grid, [CellBox(*a) for a in t.areas], [], []) for t in found]
+
+
+def _page_labels(tables: list[TableBox], words: list[Word]) -> dict[int, list[Word]]:
+    """The page's words in each cell of tables rebuilt from word boxes that read as Chinese
+    without a digit: read in the line's context, a label may read better there than cropped
+    on its own; it is taken where it is one of the form's labels and the crop's is not."""
+    out: dict[int, list[Word]] = {}
+    for table in tables:
+        g = table.grid
+        for cell in table.cells:
+            x0, x1, y0, y1 = g.xs[cell.c0], g.xs[cell.c1], g.ys[cell.r0], g.ys[cell.r1]
+            mine = [w for w in words if x0 <= w.cx < x1 and y0 <= w.cy < y1]
+            text = _text_of(mine)
+            if re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"\d", text):
+                out[id(cell)] = mine
+    return out
 
 
 def _inside(word: Word, table: TableBox) -> bool:

@@ -190,7 +190,7 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
     cells = [(cell, crop) for t in tables for cell, crop in _cell_crops(clean, t, dpi)]
     # tables without (enough) rules: rebuilt from where the words sit (parsers.ocr_align)
     bare = _without_tables(erase_rules(gray, *rules, dpi), tables, dpi)
-    aligned = aligned_tables(page_words, bare, dpi)
+    aligned = aligned_tables(page_words, bare, dpi) if align_enabled() else []
     labels = _page_labels(aligned, page_words)
     if aligned:
         page_words = [w for w in page_words if not any(_inside(w, t) for t in aligned)]
@@ -263,6 +263,11 @@ def aligned_tables(words: list[Word], bare: Image.Image, dpi: float) -> list[Tab
     (``bare``: the page with every rule and the ruled tables erased)."""
     found = align_tables(words, _solid(_ink(bare)), _px(dpi, 9))
     return [TableBox(t.grid, [CellBox(*a) for a in t.areas], [], []) for t in found]
+
+
+def align_enabled() -> bool:
+    """Whether tables without rules are rebuilt from word boxes (``NIANBAO_OCR_ALIGN=0``: no)."""
+    return os.environ.get("NIANBAO_OCR_ALIGN", "1") != "0"
 
 
 def _page_labels(tables: list[TableBox], words: list[Word]) -> dict[int, list[Word]]:
@@ -443,17 +448,9 @@ def _dpi_from_text(gray: Image.Image) -> float | None:
     height of its text lines is the best guide: the median height of the bands of inked rows
     is taken as a character's ink height, about 9.5 pt.
     """
-    import cv2
-
-    ink = _ink(gray).astype(np.uint8)
-    # a table's vertical rules ink every row it spans: only ink that is no long vertical
-    # line counts (a character's stroke is shorter than a fortieth of the page)
-    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((max(9, gray.height // 40), 1), np.uint8))
-    profile = (ink & ~lines.astype(bool)).sum(axis=1) > max(2, gray.width // 400)
+    profile = _ink(gray).sum(axis=1) > max(2, gray.width // 400)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
-    # rules and specks are thinner than a line; a band of a twenty-fifth of the page is
-    # no line of text either (a copier's dark edge that inks every row)
-    heights = [h for h in edges[1::2] - edges[0::2] if 6 <= h <= gray.height / 25]
+    heights = [h for h in edges[1::2] - edges[0::2] if h >= 6]  # rules and specks are thinner
     if not heights:
         return None
     dpi = float(median(heights)) / 9.5 * 72
@@ -516,15 +513,23 @@ def deskew(gray: Image.Image) -> Image.Image:
 
 
 def _turn(gray: Image.Image, angle: float) -> Image.Image:
-    """The page turned by ``-angle`` degrees, its corners filled with the page's own edge
-    mirrored: a white fill next to a copier's dark edge would draw a sharp dark line down
-    the page, which no background flattening removes (and which makes every row "text")."""
+    """The page turned by ``-angle`` degrees, the corners it uncovers filled with the page's
+    own edge mirrored: a white fill next to a copier's dark edge would draw a sharp dark
+    line down the page, which no background flattening removes (and which inks every row,
+    so the text's height, and the resolution, came out several times too large)."""
     if abs(angle) < 0.05:
         return gray
-    margin = int(np.ceil(abs(np.sin(np.radians(angle))) * max(gray.size))) + 2
-    padded = Image.fromarray(np.pad(np.asarray(gray), margin, mode="reflect"), "L")
-    turned = padded.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    return turned.crop((margin, margin, margin + gray.width, margin + gray.height))
+    turned = gray.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    import cv2
+
+    pixels = np.asarray(gray, dtype=np.uint8)
+    height, width = pixels.shape
+    turn = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), -angle, 1.0)
+    size = (width, height)
+    mirrored = cv2.warpAffine(pixels, turn, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    inside = np.asarray(Image.new("L", gray.size, 255).rotate(-angle, fillcolor=0)) > 0
+    out = np.where(inside, np.asarray(turned), mirrored)
+    return Image.fromarray(out.astype(np.uint8), "L")
 
 
 # ----------------------------------------------------------------------------- ruling lines

@@ -8,7 +8,8 @@ One page goes through these steps:
    leaves around it whitened; black print under the seal stays. Running text keeps the
    usual gray (a red title stays readable).
 2. **Deskew**: the angle (within ±3°) whose horizontal ink profile is sharpest is the
-   skew; the page is turned back by it, so rows and rules are axis-aligned. The page's
+   skew; the page is turned back by it (the corners this uncovers get the page's edge
+   mirrored, not white), so rows and rules are axis-aligned. The page's
    background is then divided out (:func:`flatten`): a copier's shadow, shaded rows and
    uneven paper become white.
 3. **Resolution**: from the height of the text lines (taken as body text: a screenshot may
@@ -20,7 +21,11 @@ One page goes through these steps:
    rule are joined. Only rules that meet two rules of the other direction are kept (cut
    back to them), and rules that touch form a **table**: their positions give a grid of
    unit cells; where the rule between two unit cells is missing they are one merged cell
-   (row/column span), built by :mod:`parsers.grid` as for born-digital PDFs.
+   (row/column span), built by :mod:`parsers.grid` as for born-digital PDFs. A table
+   without (enough) rules — borderless, only horizontal rules, faint rules lost — is
+   rebuilt after the page OCR from its words' boxes and ink (:mod:`parsers.ocr_align`:
+   lines by baseline, columns by the ink projection of the figure rows, the form's column
+   count where the text says which table it is) and read like a ruled one.
 5. **OCR**: the tables' rules are erased; the page without its tables goes to ``tesseract``
    (``chi_sim``, page layout analysis) and every non-blank cell is read on its own, cropped
    to its ink (one ``tesseract`` run for all cells of a page, through a list file). Each

@@ -24,7 +24,7 @@ One page goes through these steps:
    (row/column span), built by :mod:`parsers.grid` as for born-digital PDFs. A table
    without (enough) rules — borderless, only horizontal rules, faint rules lost — is
    rebuilt after the page OCR from its words' boxes and ink (:mod:`parsers.ocr_align`:
-   lines by baseline, columns by the ink projection of the figure rows, the form's column
+   lines from the words, columns by the ink projection of the figure rows, the form's column
    count where the text says which table it is) and read like a ruled one.
 5. **OCR**: the tables' rules are erased; the page without its tables goes to ``tesseract``
    (``chi_sim``, page layout analysis) and every non-blank cell is read on its own, cropped

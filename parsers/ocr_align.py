@@ -4,16 +4,22 @@ A borderless table, one with only horizontal rules, or one whose faint rules the
 has no grid for :func:`parsers.ocr.find_tables`; tesseract then reads it as running text,
 and its figures land under no key. Here the page's words (with their boxes) give it back:
 
-1. **rows**: words clustered into lines by their baselines (bottom edges);
-2. **data rows**: lines with a number and at least two segments (runs of words split by a
-   gap wider than a character); a table is a run of them, with up to two lines between
-   (a section row of table 二, a wrapped label) and the header lines just above;
-3. **columns**: the vertical ink projection over the data rows: a column gutter is an
-   ink-free band crossing every data row. When the text says which form's table it is,
-   the form's fixed number of figure columns is expected (table 三: 7, table 四: 15); a
-   projection that finds fewer (two figures run together) splits its widest columns;
-4. **cells**: a header or section line's segments span the columns they cover; every other
-   row has one cell per column.
+1. **rows**: words clustered into lines (a word joins the line its middle lies on);
+2. **figure rows**: lines with a figure (what page OCR makes of one: digits or Latin
+   look-alikes, never Chinese) and at least two segments (runs of words split by a gap
+   wider than a character); a table is a run of them less than MAX_GAP characters apart
+   with no section heading between (rows of blanks and section rows may sit between), with
+   the header lines just above;
+3. **columns**: the vertical ink projection over the figure rows: a column gutter is an
+   ink-free band crossing every one of them (flush-left figures move the boundary to
+   their left edge). When the text says which form's table it is, the form's number of
+   figure columns is expected (table 三: 7, table 四: 15); a projection that finds fewer
+   (two figures run together) splits its widest columns;
+4. **rows**: the horizontal ink projection over the figure columns (a label wrapped over
+   lines, or the vertical "三、本年度办理结果", cannot split or join rows there), plus the
+   lines with ink only elsewhere (a row of blanks, a section row) and the header's lines;
+5. **cells**: in a row without figures a text crossing a column boundary with no gap near
+   it spans both columns; a figure row has one cell per column.
 
 The result is the same :class:`parsers.grid.Grid` the ruling lines give, so the cells are
 cropped and read exactly as a ruled table's (digit models, form sums).

@@ -518,10 +518,10 @@ def deskew(gray: Image.Image) -> Image.Image:
 
 
 def _turn(gray: Image.Image, angle: float) -> Image.Image:
-    """The page turned by ``-angle`` degrees, the corners it uncovers filled with the page's
-    own edge mirrored: a white fill next to a copier's dark edge would draw a sharp dark
-    line down the page, which no background flattening removes (and which inks every row,
-    so the text's height, and the resolution, came out several times too large)."""
+    """The page turned by ``-angle`` degrees, the corners it uncovers filled with the shade
+    of the page's own edge (mirrored, blurred): a white fill next to a copier's dark edge
+    would draw a sharp dark line down the page, which no background flattening removes (it
+    inks every row, so the text's height, and the resolution, came out far too large)."""
     if abs(angle) < 0.05:
         return gray
     turned = gray.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
@@ -533,7 +533,9 @@ def _turn(gray: Image.Image, angle: float) -> Image.Image:
     size = (width, height)
     mirrored = cv2.warpAffine(pixels, turn, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     inside = np.asarray(Image.new("L", gray.size, 255).rotate(-angle, fillcolor=0)) > 0
-    out = np.where(inside, np.asarray(turned), mirrored)
+    # only the edge's shade is wanted, not what is printed near it (a seal, a page number)
+    k = max(31, min(width, height) // 40) | 1
+    out = np.where(inside, np.asarray(turned), cv2.blur(mirrored, (k, k)))
     return Image.fromarray(out.astype(np.uint8), "L")
 
 

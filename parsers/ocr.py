@@ -455,7 +455,9 @@ def _dpi_from_text(gray: Image.Image) -> float | None:
     """
     profile = _ink(gray).sum(axis=1) > max(2, gray.width // 400)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
-    heights = [h for h in edges[1::2] - edges[0::2] if h >= 6]  # rules and specks are thinner
+    # rules and specks are thinner than a line; a band of a twenty-fifth of the page is
+    # no line of text either (a copier's dark edge that inks every row)
+    heights = [h for h in edges[1::2] - edges[0::2] if 6 <= h <= gray.height / 25]
     if not heights:
         return None
     dpi = float(median(heights)) / 9.5 * 72

@@ -295,24 +295,32 @@ def _build(rows: list[_Line], body: list[_Line], ink: np.ndarray, size: float) -
 
 def _left_aligned(xs: list[float], data: list[_Line], x0: int, size: float) -> list[float]:
     """Boundaries moved to just left of a column whose figures are printed flush left (their
-    left edges agree): its header, as wide as the column, then stays inside it."""
+    left edges agree, their right edges do not): its header, as wide as the column, then
+    stays inside it."""
     out = list(xs)
     for k in range(1, len(xs) - 1):
-        lefts = [
-            min(w.x0 for w in seg) - x0
+        boxes = [
+            (min(w.x0 for w in seg) - x0, max(w.x1 for w in seg) - x0)
             for ln in data
             for seg in ln.segments
             if _is_figure(seg) and xs[k] <= _centre(seg) - x0 < xs[k + 1]
         ]
-        if len(lefts) >= 2 and max(lefts) - min(lefts) < size / 3:
+        lefts, rights = [b[0] for b in boxes], [b[1] for b in boxes]
+        if len(boxes) >= 2 and max(lefts) - min(lefts) < size / 3 and max(rights) - min(rights) > size:
             out[k] = max(xs[k - 1] + 1, min(lefts) - size / 3)
     return out
 
 
 def _figure_column(data: list[_Line], a: float, b: float) -> bool:
-    """Whether most figure rows have a figure centred in [a, b)."""
-    hits = sum(1 for ln in data if any(_is_figure(s) and a <= _centre(s) < b for s in ln.segments))
+    """Whether most figure rows have a figure over [a, b) (page OCR may read a row's
+    figures as one long word, "95 0 0" as "O5rrUs", so overlapping is enough)."""
+    hits = sum(1 for ln in data if any(_is_figure(s) and _overlap(s, a, b) for s in ln.segments))
     return hits * 2 >= len(data)
+
+
+def _overlap(segment: list[Word], a: float, b: float) -> bool:
+    x0, x1 = min(w.x0 for w in segment), max(w.x1 for w in segment)
+    return min(x1, b) - max(x0, a) > 0.25 * min(b - a, x1 - x0)
 
 
 def _centre(segment: list[Word]) -> float:

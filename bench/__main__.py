@@ -172,7 +172,7 @@ def _run_sections(
         results["parse"] = parsebench.parse_section(repeats=repeats, limit=args.parse_files)
     if "scan" in wanted:
         announce("scan")
-        levels = ("office",) if args.quick else ("office", "photocopy", "poor")
+        levels = ("office",) if args.quick else tuple(scanbench.LEVELS)
         results["scan"] = scanbench.scan_section(levels, limit=sizes["scan_docs"] or None)
     if "reparse" in wanted:
         announce("reparse")

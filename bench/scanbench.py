@@ -3,8 +3,10 @@
 Every source of :mod:`tests.scans.generate` (seed PDFs 000–002; the real Huai'an reports when
 ``../shared/realworld`` is there) is scanned at each level (``office`` = the issue's
 photocopy-quality scan: 200 dpi, ±1.5°, specks, blur, JPEG 55; ``photocopy`` adds a red seal
-over a table and a copier's shadow; ``poor`` is 150 dpi, ±2°, JPEG 40) and parsed as any PDF
-would be. Against the born-digital parse of the same report (:mod:`tests.scans.measure`):
+over a table and a copier's shadow; ``poor`` is 150 dpi, ±2°, JPEG 40; ``faint``, ``hrules`` and
+``borderless`` are office scans of tables whose rules are faint and broken, only horizontal, or
+gone, read by the fallback that aligns OCR word boxes into rows and columns) and parsed as any
+PDF would be. Against the born-digital parse of the same report (:mod:`tests.scans.measure`):
 
 - **cells exact** and **wrong**: metric keys with the right value, and with a wrong figure;
 - **flags kept**: inconsistencies the born-digital version flags, still flagged;
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import section, skipped
+
+LEVELS = ("office", "photocopy", "poor", "faint", "hrules", "borderless")
 
 
 def _baseline(data: bytes, values: dict[str, Any]) -> tuple[int, float, int]:
@@ -68,9 +72,7 @@ def _share(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def scan_section(
-    levels: tuple[str, ...] = ("office", "photocopy", "poor"), limit: int | None = None
-) -> dict[str, Any]:
+def scan_section(levels: tuple[str, ...] = LEVELS, limit: int | None = None) -> dict[str, Any]:
     from parsers import ocr
 
     if not ocr.available():

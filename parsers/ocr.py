@@ -8,7 +8,8 @@ One page goes through these steps:
    leaves around it whitened; black print under the seal stays. Running text keeps the
    usual gray (a red title stays readable).
 2. **Deskew**: the angle (within ±3°) whose horizontal ink profile is sharpest is the
-   skew; the page is turned back by it, so rows and rules are axis-aligned. The page's
+   skew; the page is turned back by it (the corners this uncovers get the page's edge
+   mirrored, not white), so rows and rules are axis-aligned. The page's
    background is then divided out (:func:`flatten`): a copier's shadow, shaded rows and
    uneven paper become white.
 3. **Resolution**: from the height of the text lines (taken as body text: a screenshot may
@@ -20,7 +21,11 @@ One page goes through these steps:
    rule are joined. Only rules that meet two rules of the other direction are kept (cut
    back to them), and rules that touch form a **table**: their positions give a grid of
    unit cells; where the rule between two unit cells is missing they are one merged cell
-   (row/column span), built by :mod:`parsers.grid` as for born-digital PDFs.
+   (row/column span), built by :mod:`parsers.grid` as for born-digital PDFs. A table
+   without (enough) rules — borderless, only horizontal rules, faint rules lost — is
+   rebuilt after the page OCR from its words' boxes and ink (:mod:`parsers.ocr_align`:
+   lines from the words, columns by the ink projection of the figure rows, the form's column
+   count where the text says which table it is) and read like a ruled one.
 5. **OCR**: the tables' rules are erased; the page without its tables goes to ``tesseract``
    (``chi_sim``, page layout analysis) and every non-blank cell is read on its own, cropped
    to its ink (one ``tesseract`` run for all cells of a page, through a list file). Each
@@ -74,6 +79,7 @@ from parsers.forms import snap_label
 from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
 from parsers.layout import OCR, group_lines, is_heading, line_text, paragraphs
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
+from parsers.ocr_align import align_tables
 from parsers.ocr_sums import recheck
 from vocabulary import CJK_CHAR as _CJK
 from vocabulary import is_cjk as _is_cjk
@@ -173,11 +179,11 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
         text_gray = gray
     else:  # a colour scan: the page's own text in every colour (a red title stays)
         text_gray = flatten(_turn(text_gray, angle)).resize(gray.size, Image.Resampling.LANCZOS)
-    tables = find_tables(gray, dpi)
+    rules = find_rules(gray, dpi)
+    tables = find_tables(gray, dpi, rules)
     # erase only the tables' rules, never a text stroke that merely looks like one
     hs, vs = [r for t in tables for r in t.hs], [r for t in tables for r in t.vs]
     clean = erase_rules(gray, hs, vs, dpi)
-    cells = [(cell, crop) for t in tables for cell, crop in _cell_crops(clean, t, dpi)]
     text_clean = erase_rules(text_gray, hs, vs, dpi) if text_gray is not gray else clean
     rest = _without_tables(text_clean, tables, dpi)
     (page_words,) = read_words([rest], dpi, False)
@@ -185,9 +191,21 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
         # tesseract's page layout analysis finds nothing on some single-line pages
         # ("Empty page!!"); read as one block of text instead
         (page_words,) = read_words([rest], dpi, True)
+    cells = [(cell, crop) for t in tables for cell, crop in _cell_crops(clean, t, dpi)]
+    # tables without (enough) rules: rebuilt from where the words sit (parsers.ocr_align)
+    bare = _without_tables(erase_rules(gray, *rules, dpi), tables, dpi)
+    aligned = aligned_tables(page_words, bare, dpi) if align_enabled() else []
+    labels = _page_labels(aligned, page_words)
+    if aligned:
+        page_words = [w for w in page_words if not any(_inside(w, t) for t in aligned)]
+        cells += [(cell, crop) for t in aligned for cell, crop in _cell_crops(bare, t, dpi)]
+        tables += aligned
     columns = [(ti, cell.r0, cell.c0) for ti, t in enumerate(tables) for cell, _ in _cell_crops_of(t, cells)]
     cell_words = _read_cells([crop for _, crop in cells], dpi, columns)
     for (cell, _), words in zip(cells, cell_words, strict=True):
+        page_read = labels.get(id(cell))
+        if page_read and snap_label(_text_of(page_read)) and not snap_label(_text_of(words)):
+            words = page_read
         cell.words = words
     crops = {id(cell): crop for cell, crop in cells}
     for table in tables:
@@ -230,16 +248,51 @@ def _recheck_sums(table: TableBox, crops: dict[int, Image.Image], dpi: float) ->
             box.words = [Word(x.text, x.x0, x.y0, x.x1, x.y1, min(x.conf, conf)) for x in box.words]
 
 
-def find_tables(gray: Image.Image, dpi: float) -> list[TableBox]:
+def find_tables(
+    gray: Image.Image, dpi: float, rules: tuple[list[Rule], list[Rule]] | None = None
+) -> list[TableBox]:
     """The ruled tables of a straight page: grids and merged cells (no text yet)."""
     # a rule may stop short of (or run past) the rule it meets by a few points
-    hs, vs = _anchored(*find_rules(gray, dpi), _px(dpi, 6))
+    hs, vs = _anchored(*(rules or find_rules(gray, dpi)), _px(dpi, 6))
     tables = []
     for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
         grid = _table_grid(h, v, dpi)
         if grid is not None:
             tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
     return tables
+
+
+def aligned_tables(words: list[Word], bare: Image.Image, dpi: float) -> list[TableBox]:
+    """Tables without a grid of rules, from the running-text words' boxes and the page's ink
+    (``bare``: the page with every rule and the ruled tables erased)."""
+    found = align_tables(words, _solid(_ink(bare)), _px(dpi, 9))
+    return [TableBox(t.grid, [CellBox(*a) for a in t.areas], [], []) for t in found]
+
+
+def align_enabled() -> bool:
+    """Whether tables without rules are rebuilt from word boxes (``NIANBAO_OCR_ALIGN=0``: no)."""
+    return os.environ.get("NIANBAO_OCR_ALIGN", "1") != "0"
+
+
+def _page_labels(tables: list[TableBox], words: list[Word]) -> dict[int, list[Word]]:
+    """The page's words in each cell of tables rebuilt from word boxes that read as Chinese
+    without a digit: read in the line's context, a label may read better there than cropped
+    on its own; it is taken where it is one of the form's labels and the crop's is not."""
+    out: dict[int, list[Word]] = {}
+    for table in tables:
+        g = table.grid
+        for cell in table.cells:
+            x0, x1, y0, y1 = g.xs[cell.c0], g.xs[cell.c1], g.ys[cell.r0], g.ys[cell.r1]
+            mine = [w for w in words if x0 <= w.cx < x1 and y0 <= w.cy < y1]
+            text = _text_of(mine)
+            if re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"\d", text):
+                out[id(cell)] = mine
+    return out
+
+
+def _inside(word: Word, table: TableBox) -> bool:
+    g = table.grid
+    return g.xs[0] <= word.cx <= g.xs[-1] and g.ys[0] <= word.cy <= g.ys[-1]
 
 
 def ocr_pdf_pages(data: bytes, pages: Iterable[int]) -> OcrResult:
@@ -401,7 +454,9 @@ def _dpi_from_text(gray: Image.Image) -> float | None:
     """
     profile = _ink(gray).sum(axis=1) > max(2, gray.width // 400)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
-    heights = [h for h in edges[1::2] - edges[0::2] if h >= 6]  # rules and specks are thinner
+    # rules and specks are thinner than a line; a band of a twenty-fifth of the page is
+    # no line of text either (a copier's dark edge that inks every row)
+    heights = [h for h in edges[1::2] - edges[0::2] if 6 <= h <= gray.height / 25]
     if not heights:
         return None
     dpi = float(median(heights)) / 9.5 * 72
@@ -464,9 +519,25 @@ def deskew(gray: Image.Image) -> Image.Image:
 
 
 def _turn(gray: Image.Image, angle: float) -> Image.Image:
+    """The page turned by ``-angle`` degrees, the corners it uncovers filled with the shade
+    of the page's own edge (mirrored, blurred): a white fill next to a copier's dark edge
+    would draw a sharp dark line down the page, which no background flattening removes (it
+    inks every row, so the text's height, and the resolution, came out far too large)."""
     if abs(angle) < 0.05:
         return gray
-    return gray.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    turned = gray.rotate(-angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    import cv2
+
+    pixels = np.asarray(gray, dtype=np.uint8)
+    height, width = pixels.shape
+    turn = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), -angle, 1.0)
+    size = (width, height)
+    mirrored = cv2.warpAffine(pixels, turn, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    inside = np.asarray(Image.new("L", gray.size, 255).rotate(-angle, fillcolor=0)) > 0
+    # only the edge's shade is wanted, not what is printed near it (a seal, a page number)
+    k = max(31, min(width, height) // 40) | 1
+    out = np.where(inside, np.asarray(turned), cv2.blur(mirrored, (k, k)))
+    return Image.fromarray(out.astype(np.uint8), "L")
 
 
 # ----------------------------------------------------------------------------- ruling lines

@@ -197,7 +197,9 @@ def extract_table3(tables: list[LocatedTable], out: Collector) -> list[str]:
         header = _applicant_columns(lt.grid)
         if header is not None:
             cols = header
-        elif cols is None or cols.first_value_col + len(APPLICANTS) > len(lt.grid[0]):
+        elif cols is None or max(cols.by_applicant.values()) >= min(len(row) for row in lt.grid):
+            # (a previous header's columns must all exist here: an OCR'd continuation may
+            # have fewer, or ragged, columns)
             cols = _fallback_columns(len(lt.grid[0]))
             out.warnings.append(f"table {lt.index}: no applicant header, last 7 columns used")
         start = header.header_rows if header else 0

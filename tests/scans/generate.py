@@ -50,6 +50,7 @@ class Level:
     seal: bool = False  # a red seal over part of a table
     shadow: bool = False  # a photocopier's dark edge and grey cast
     color: bool = False  # scanned in colour (a seal needs it to be told from ink)
+    rules: str = "all"  # the tables' ruling lines: "all", "faint" (light, broken), "horizontal", "none"
 
 
 LEVELS = {
@@ -57,7 +58,15 @@ LEVELS = {
     "office": Level("office", 200, 1.5, 0.0005, 0.6, 55),
     "photocopy": Level("photocopy", 200, 1.5, 0.001, 0.7, 55, seal=True, shadow=True, color=True),
     "poor": Level("poor", 150, 2.0, 0.0015, 0.8, 40, seal=True, shadow=True, color=True),
+    # the office scan of tables whose rules are (partly) missing: faint and broken, only
+    # the horizontal ones (a three-line table), or none at all (a borderless table)
+    "faint": Level("faint", 200, 1.5, 0.0005, 0.6, 55, rules="faint"),
+    "hrules": Level("hrules", 200, 1.5, 0.0005, 0.6, 55, rules="horizontal"),
+    "borderless": Level("borderless", 200, 1.5, 0.0005, 0.6, 55, rules="none"),
 }
+# a level's seed comes from its place here: new levels go at the end, so the scans of the
+# older ones (and their measured numbers) stay the same
+_SEED_ORDER = ("clean", "office", "photocopy", "poor", "faint", "hrules", "borderless")
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,8 @@ def degrade(page: Image.Image, level: Level, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
     sign = 1 if seed % 2 else -1
     skew = sign * rng.uniform(0.6, 1.0) * level.max_skew
+    if level.rules != "all":
+        page = strip_rules(page, level.rules, rng)
     if level.seal:
         page = stamp_seal(page, rng)
     pixels = np.asarray(page.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=(255,) * 3))
@@ -121,6 +132,40 @@ def _shadow(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
     band = 0.45 + 0.55 * np.clip(t / 0.06, 0, 1) ** 0.6  # darkest at the edge
     band *= 0.93  # the grey cast of a copy
     return np.tile(band, (height, 1)) if side < 2 else np.tile(band[:, None], (1, width))
+
+
+def strip_rules(page: Image.Image, mode: str, rng: np.random.Generator) -> Image.Image:
+    """The page with its ruling lines changed: ``none`` removes them, ``horizontal`` keeps
+    only the horizontal ones, ``faint`` makes them light gray and broken every few mm.
+
+    A rule is ink that stays after an opening by a line a quarter inch long (longer than
+    any stroke of body text), widened by a pixel each side for its anti-aliased edge.
+    """
+    import cv2
+
+    dpi = page.width / 8.27
+    gray = np.asarray(page.convert("L"))
+    ink = (gray < 200).astype(np.uint8)
+    length = max(10, round(dpi / 4))
+    masks = {}
+    for name, shape in (("h", (length, 1)), ("v", (1, length))):
+        lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+        masks[name] = cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool)
+    pixels = np.asarray(page, dtype=np.uint8).copy()
+    if mode == "none":
+        pixels[masks["h"] | masks["v"]] = 255
+    elif mode == "horizontal":
+        pixels[masks["v"] & ~masks["h"]] = 255
+    elif mode == "faint":
+        both = masks["h"] | masks["v"]
+        light = np.maximum(pixels, 175)  # light gray toner
+        pixels[both] = light[both]
+        step = max(4, round(dpi / 25))  # ~1 mm pieces, a third of them gone
+        ys, xs = np.nonzero(both)
+        gone = rng.random((pixels.shape[0] // step + 1, pixels.shape[1] // step + 1)) < 0.33
+        drop = gone[ys // step, xs // step]
+        pixels[ys[drop], xs[drop]] = 255
+    return Image.fromarray(pixels, "RGB")
 
 
 def _table_box(page: Image.Image) -> tuple[int, int, int, int] | None:
@@ -207,7 +252,7 @@ def scan_pdf(path: Path, level_name: str, pages: tuple[int, ...] | None = None) 
     level = LEVELS[level_name]
     rendered = render(path.read_bytes(), level.dpi)
     chosen = pages or tuple(range(1, len(rendered) + 1))
-    base = sum(path.name.encode()) * 1000 + sorted(LEVELS).index(level_name) * 100
+    base = sum(path.name.encode()) * 1000 + _SEED_ORDER.index(level_name) * 100
     return to_pdf([degrade(rendered[n - 1], level, base + n) for n in chosen], level)
 
 

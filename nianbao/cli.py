@@ -24,11 +24,10 @@ from archive import Archive, db_path, open_archive
 from archive.lock import LockHeld, RunLock
 from crawler.identity import (
     ENV_CONTACT,
-    MISSING,
     ContactError,
     contact_in,
     find_contact,
-    needs_contact,
+    require_operator,
     user_agent,
 )
 from crawler.sites import SiteConfigError, load_sites, select_sites
@@ -168,7 +167,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         if not Path(cassette).is_file():
             raise SiteConfigError(f"cassette not found: {cassette}")
     start_urls = [url for site in sites for url in site.start_urls]
-    overrides.update(_identity(args, overrides, needed=needs_contact(start_urls)))
+    overrides.update(_identity(args, overrides, start_urls))
     with RunLock(args.data_dir):
         archive = open_archive(args.data_dir)
         archive.close_dead_runs()  # killed runs: their frontiers resume in this one
@@ -199,21 +198,20 @@ NO_SITES_FILE = (
 )
 
 
-def _identity(args: argparse.Namespace, overrides: dict[str, str], *, needed: bool) -> dict[str, str]:
-    """USER_AGENT and NIANBAO_CONTACT for the run: a live crawl of others' servers (``needed``)
-    must name its operator, in a contact or in the operator's own User-Agent; a replay sends
-    nothing anywhere."""
+def _identity(args: argparse.Namespace, overrides: dict[str, str], start_urls: list[str]) -> dict[str, str]:
+    """USER_AGENT and NIANBAO_CONTACT for the run: the contact, else the one in the operator's
+    own User-Agent; a live crawl of others' servers refuses without either
+    (:func:`crawler.identity.require_operator`, which the spider applies too)."""
     try:
         contact = find_contact(args.contact, overrides)
+        own_agent = overrides.get("USER_AGENT")
+        contact = contact or (contact_in(own_agent) if own_agent else None)
+        identity = {"USER_AGENT": own_agent or user_agent(contact)}
+        if contact:
+            identity["NIANBAO_CONTACT"] = contact
+        require_operator({**identity, "NIANBAO_REPLAY": args.replay}, start_urls)
     except ContactError as exc:
         raise SiteConfigError(str(exc)) from None
-    own_agent = overrides.get("USER_AGENT")
-    contact = contact or (contact_in(own_agent) if own_agent else None)
-    if not contact and needed and not args.replay:
-        raise SiteConfigError(MISSING)
-    identity = {"USER_AGENT": own_agent or user_agent(contact)}
-    if contact:
-        identity["NIANBAO_CONTACT"] = contact
     return identity
 
 
@@ -254,7 +252,7 @@ def cmd_crawl_worker(args: argparse.Namespace) -> int:
     sites = select_sites(load_sites(args.sites), args.site)
     overrides = _parse_settings(args.settings)
     start_urls = [url for site in sites for url in site.start_urls]
-    overrides.update(_identity(args, overrides, needed=needs_contact(start_urls)))
+    overrides.update(_identity(args, overrides, start_urls))
     with RunLock(args.data_dir):
         archive = open_archive(args.data_dir)
         result = run_worker(

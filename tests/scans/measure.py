@@ -95,10 +95,13 @@ def compare(
     return Score(name, level, pages, len(w), exact, len(wrong_keys), missed, seconds, errors, low)
 
 
-def score_scan(name: str, path: Path, level: str, pages: tuple[int, ...] | None = None) -> Score:
-    """Scan the born-digital PDF at ``path``, parse the scan, and score it against the original."""
+def score_scan(
+    name: str, path: Path, level: str, pages: tuple[int, ...] | None = None, draw: int = 0
+) -> Score:
+    """Scan the born-digital PDF at ``path`` (random draw ``draw`` of the level), parse the scan,
+    and score it against the original."""
     want = truth(path, pages)
-    data = scan_pdf(path, level, pages)
+    data = scan_pdf(path, level, pages, draw)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     start = cpu_seconds()
     got = extract(parse(data))

@@ -14,6 +14,10 @@ are snapped: figures are never changed here.
 '一、本年新收政府信息公开申请数量'
 >>> snap_label("本年度工作总结") is None
 True
+
+A label too garbled to snap ("全闫巴以大开") can still be told by its place: table 三's rows
+come in the form's fixed order, so a row between two rows that did snap, with exactly one
+row of the form between them, is that row (:func:`labels_by_order`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 from functools import cache
+from itertools import pairwise
 
 from vocabulary import HAN_CHAR as _CJK
 
@@ -77,6 +82,9 @@ LEGACY = [
     "（一）召开政府信息公开工作会议或专题会议数", "（二）举办各类培训班数", "（三）接受培训人员数",
     "七、向图书馆、档案馆等查阅场所报送信息数", "（一）纸质文件数", "（二）电子文件数",
 ]  # fmt: skip
+# table 三's rows in the form's order (2019 and 2021), and the group headings that span rows
+TABLE3_ROWS = TABLE3[TABLE3.index("一、本年新收政府信息公开申请数量") :]
+TABLE3_GROUPS = frozenset({"三、本年度办理结果", "（三）不予公开", "（四）无法提供", "（五）不予处理"})
 LABELS = list(dict.fromkeys(TABLE2_2021 + TABLE2_2019 + TABLE3 + TABLE4 + LEGACY))
 
 MIN_SIMILARITY = 0.6  # share of characters in common (difflib ratio)
@@ -112,3 +120,33 @@ def snap_label(text: str) -> str | None:
     if best >= MIN_SIMILARITY and best - runner_up >= MIN_MARGIN:
         return label
     return None
+
+
+def labels_by_order(
+    rows: list[str | None], order: list[str] = TABLE3_ROWS, groups: frozenset[str] = TABLE3_GROUPS
+) -> list[str | None]:
+    """Each row's own label (None where it is not known), with the unknown ones filled in
+    where the form's order leaves no doubt: one unknown row between two known rows that
+    have exactly one row of the form (not a group heading) between them. Anything else —
+    rows out of the form's order, several unknown rows, a province's extra row (no form
+    row left between its neighbours) — stays unknown.
+
+    >>> labels_by_order(["二、上年结转政府信息公开申请数量", None, TABLE3_ROWS[4]])[1]
+    '（一）予以公开'
+    >>> labels_by_order(["（一）予以公开", None, "1.属于国家秘密"])[1]  # the heading (三) is no row
+    '（二）部分公开（区分处理的，只计这一情形，不计其他情形）'
+    >>> labels_by_order(["（一）予以公开", None, None, "1.属于国家秘密"])  # two unknown: no guess
+    ['（一）予以公开', None, None, '1.属于国家秘密']
+    >>> labels_by_order(["1.属于国家秘密", None, "2.其他法律行政法规禁止公开"])  # an extra row
+    ['1.属于国家秘密', None, '2.其他法律行政法规禁止公开']
+    """
+    place = {label: i for i, label in enumerate(order)}
+    known = [(r, place[label]) for r, label in enumerate(rows) if label in place]
+    if any(b <= a for (_, a), (_, b) in pairwise(known)):
+        return rows  # not in the form's order: not this form, or misread
+    out = list(rows)
+    for (r0, a), (r1, b) in pairwise(known):
+        between = [order[k] for k in range(a + 1, b) if order[k] not in groups]
+        if r1 - r0 == 2 and rows[r0 + 1] is None and len(between) == 1:
+            out[r0 + 1] = between[0]
+    return out

@@ -75,7 +75,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from parsers.document import Block, BlockKind, Cell, ParseError, Table
-from parsers.forms import snap_label
+from parsers.forms import TABLE3_ROWS, labels_by_order, snap_label
 from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
 from parsers.layout import OCR, group_lines, is_heading, line_text, paragraphs
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
@@ -93,6 +93,7 @@ OCR_MAX_PAGES = 60  # pages of one document that are OCR'd; a longer scan is ref
 MAX_PIXELS = 60_000_000  # one page image (A4 at 600 dpi is 35 Mpx): larger is a bomb
 RENDER_DPI = 200  # a scanned PDF page is rendered at this resolution
 _MIN_DPI = 180  # pages below this are enlarged before OCR
+NOISE_LINE_CONF = 0.25  # a text line read with less mean confidence is paper noise, not text
 _A4_LONG_INCHES = 11.69
 
 LANGUAGES = "chi_sim"  # tesseract traineddata (Debian: tesseract-ocr-chi-sim; eng comes along)
@@ -151,12 +152,24 @@ class TableBox:
 
 
 @dataclass
+class _Edge:
+    """A table that may go on over a page break: it ends its page (or starts it) with only a
+    page number (or running header) beyond it; ``xs``: its column edges, as shares of the
+    page's width."""
+
+    table: Table
+    xs: list[float]
+
+
+@dataclass
 class OcrResult:
     """What OCR made of some pages: blocks and tables in reading order, each with its page."""
 
     content: list[Block | Table] = field(default_factory=list)
     confidence: float | None = None  # mean word confidence 0–1, weighted by characters
     n_chars: int = 0  # characters recognised (the confidence's weight)
+    open_end: _Edge | None = None  # the last page's table that may go on on the next page
+    open_start: _Edge | None = None  # the first page's table that may go on from the one before
 
     def extend(self, other: OcrResult) -> None:
         total = self.n_chars + other.n_chars
@@ -164,7 +177,46 @@ class OcrResult:
             mine = (self.confidence or 0.0) * self.n_chars
             self.confidence = (mine + (other.confidence or 0.0) * other.n_chars) / total
         self.n_chars = total
-        self.content.extend(other.content)
+        if not self.content:
+            self.open_start = other.open_start
+        end, start = self.open_end, other.open_start
+        if end and start and _next_page(end.table, start.table) and _same_columns(end.xs, start.xs):
+            _append_rows(end.table, start.table)
+            self.content.extend(x for x in other.content if x is not start.table)
+            if other.open_end and other.open_end.table is start.table:  # a table filling the page
+                self.open_end = _Edge(end.table, other.open_end.xs)
+                return
+        else:
+            self.content.extend(other.content)
+        self.open_end = other.open_end
+
+
+def _next_page(first: Table, then: Table) -> bool:
+    return first.pages[-1:] != [] and then.page is not None and then.page == first.pages[-1] + 1
+
+
+def _same_columns(a: list[float], b: list[float], tol: float = 0.02) -> bool:
+    """Whether two tables' column edges (shares of the page's width) are the same columns.
+
+    >>> _same_columns([0.1, 0.5, 0.9], [0.11, 0.49, 0.9]), _same_columns([0.1, 0.5, 0.9], [0.1, 0.9])
+    (True, False)
+    """
+    return len(a) == len(b) and all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+
+
+def _append_rows(first: Table, rest: Table) -> None:
+    """``rest`` (the table's part on the next page) appended under ``first``; a header row the
+    next page repeats is left out."""
+    head = [c for c in rest.cells if c.row == 0]
+    repeated = all(c.rowspan == 1 for c in head) and rest.grid()[:1] == first.grid()[:1]
+    skip = 1 if repeated and rest.n_rows > 1 else 0
+    offset = first.n_rows - skip
+    first.cells += [
+        Cell(c.text, c.row + offset, c.col, c.rowspan, c.colspan, c.confidence)
+        for c in rest.cells
+        if c.row >= skip
+    ]
+    first.pages += [p for p in rest.pages if p not in first.pages]
 
 
 # ----------------------------------------------------------------------------- public API
@@ -210,7 +262,7 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
     crops = {id(cell): crop for cell, crop in cells}
     for table in tables:
         _recheck_sums(table, crops, dpi)
-    return layout(page_words, tables, page)
+    return layout(page_words, tables, page, gray.size)
 
 
 def _cell_crops_of(
@@ -253,7 +305,9 @@ def find_tables(
 ) -> list[TableBox]:
     """The ruled tables of a straight page: grids and merged cells (no text yet)."""
     # a rule may stop short of (or run past) the rule it meets by a few points
-    hs, vs = _anchored(*(rules or find_rules(gray, dpi)), _px(dpi, 6))
+    found_hs, found_vs = rules or find_rules(gray, dpi)
+    hs, vs = _anchored(found_hs, found_vs, _px(dpi, 6))
+    vs = _open_ends(found_vs, vs, _px(dpi, 10), _px(dpi, 4))
     tables = []
     for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
         grid = _table_grid(h, v, dpi)
@@ -432,8 +486,13 @@ def flatten(gray: Image.Image) -> Image.Image:
 
 def _normalise(gray: Image.Image, dpi: float | None) -> tuple[Image.Image, float]:
     """The (straight) page and its resolution, enlarged when the resolution is low."""
-    # the text's own height says best how large it is (a screenshot may claim 96 dpi)
-    dpi = _dpi_from_text(gray) or (dpi if dpi and 50 <= dpi <= 1200 else None)
+    # the text's own height says best how large it is (a screenshot may claim 96 dpi); but
+    # a scan's own resolution is a floor: a page of small table print or few text lines
+    # (its estimate is noisy: 106–197 dpi over four scans of one 200-dpi table page) is not
+    # to be enlarged, nor its rules and gaps measured at a fraction of their size
+    text = _dpi_from_text(gray)
+    scanned = dpi if dpi and _MIN_DPI <= dpi <= 1200 else None
+    dpi = max(text, scanned) if text and scanned else text or (dpi if dpi and 50 <= dpi <= 1200 else None)
     if dpi is None:
         dpi = max(gray.size) / _A4_LONG_INCHES  # a page of only tables: assume A4
     if dpi < _MIN_DPI:
@@ -626,6 +685,39 @@ def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule],
     return hs, vs
 
 
+def _open_ends(found: list[Rule], anchored: list[Rule], min_row: int, tol: int) -> list[Rule]:
+    """The anchored vertical rules, given back the ends :func:`_anchored` cut off where most
+    of the rules that stop at the table's last horizontal rule run on together past it to
+    about the same place: a table that goes on over the page break has no rule under its
+    last row, only its column rules running down to the foot of the page. A few rules running
+    on (a line of bold text's strokes touching the table) are still cut; so is anything above
+    a table (a heading sits on the top rule; a page's first row has its top rule anyway).
+
+    >>> found = [Rule(x, 0, 160) for x in (0, 50, 100)] + [Rule(150, 0, 100)]
+    >>> cut = [Rule(x, 0, 100) for x in (0, 50, 100, 150)]
+    >>> [(r.pos, r.end) for r in _open_ends(found, cut, 20, 4)]
+    [(0, 160), (50, 160), (100, 160), (150, 100)]
+    >>> [(r.pos, r.end) for r in _open_ends(found[:2] + found[3:], cut, 20, 4)]  # two: strokes
+    [(0, 100), (50, 100), (100, 100), (150, 100)]
+    """
+    out = [Rule(v.pos, v.start, v.end) for v in anchored]
+    whole = [
+        next((o for o in found if o.pos == v.pos and o.start <= v.start <= v.end <= o.end), v) for v in out
+    ]
+    cut = [(i, o.end) for i, (v, o) in enumerate(zip(out, whole, strict=True)) if o.end - v.end >= min_row]
+    if len(cut) < 3:
+        return out
+    ends = sorted(e for _, e in cut)
+    middle = ends[len(ends) // 2]
+    together = [i for i, e in cut if abs(e - middle) <= tol]
+    last = median(out[i].end for i in together)  # the table's last rule, where they were cut
+    stopping = [v for v in out if abs(v.end - last) <= tol]
+    if len(together) >= max(3, 0.6 * len(stopping)):
+        for i in together:
+            out[i].end = middle
+    return out
+
+
 def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
     """Horizontal and vertical ruling lines of a straight page, in pixels.
 
@@ -798,7 +890,30 @@ def _table(table: TableBox, page: int | None) -> Table:
         text = _block_text(_group_lines(b.words))
         conf = round(_mean_conf(b.words), 4) if b.words else None
         cells.append(Cell(snap_label(text) or text, b.r0, b.c0, b.r1 - b.r0, b.c1 - b.c0, conf))
+    _label_by_order(cells)
     return Table(cells=cells, page=page, pages=[page] if page is not None else [])
+
+
+_FIGURE = re.compile(r"\d[\d.,]*")
+
+
+def _label_by_order(cells: list[Cell]) -> None:
+    """Name a table 三 row whose label is too garbled to snap by its place among the rows that
+    did (:func:`parsers.forms.labels_by_order`). A row's own label is its last cell before
+    its first figure, one row high; rows without figures (headers) take no part."""
+    rows: dict[int, list[Cell]] = {}
+    for c in cells:
+        rows.setdefault(c.row, []).append(c)
+    own: list[Cell] = []
+    for r in sorted(rows):
+        line = sorted(rows[r], key=lambda c: c.col)
+        first = next((i for i, c in enumerate(line) if _FIGURE.fullmatch(c.text.replace(" ", ""))), None)
+        if first and line[first - 1].rowspan == 1 and not _FIGURE.fullmatch(line[first - 1].text):
+            own.append(line[first - 1])
+    labels = [c.text if c.text in TABLE3_ROWS else None for c in own]
+    for cell, label in zip(own, labels_by_order(labels), strict=True):
+        if label is not None and cell.text != label:
+            cell.text = label
 
 
 # ----------------------------------------------------------------------------- reading cells
@@ -1144,10 +1259,15 @@ class _Line:
         )
 
 
-def layout(words: list[Word], tables: list[TableBox], page: int | None = None) -> OcrResult:
-    """Blocks (from the page's running-text words) and tables, in reading order."""
-    items: list[tuple[float, Block | Table]] = [(t.grid.ys[0], _table(t, page)) for t in tables]
-    lines = [_Line.of(ws) for ws in _group_lines(words)]
+def layout(
+    words: list[Word], tables: list[TableBox], page: int | None = None, size: tuple[int, int] | None = None
+) -> OcrResult:
+    """Blocks (from the page's running-text words) and tables, in reading order; with the
+    page's ``size``, the tables that may go on over a page break (:class:`_Edge`)."""
+    made = [(t, _table(t, page)) for t in tables]
+    items: list[tuple[float, Block | Table]] = [(t.grid.ys[0], table) for t, table in made]
+    # a scan's mottled margin read as a "line" of characters: tesseract is sure of none of them
+    lines = [_Line.of(ws) for ws in _group_lines(words) if _mean_conf(ws) >= NOISE_LINE_CONF]
     body = median(ln.size for ln in lines) if lines else 0.0
     for para in paragraphs(lines, OCR, em=body):
         text = _block_text([ln.words for ln in para])
@@ -1158,7 +1278,38 @@ def layout(words: list[Word], tables: list[TableBox], page: int | None = None) -
     every = words + [w for t in tables for b in t.cells for w in b.words]
     n_chars = sum(len(w.text) for w in every)
     conf = sum(w.conf * len(w.text) for w in every) / n_chars if n_chars else None
-    return OcrResult([item for _, item in items], conf, n_chars)
+    result = OcrResult([item for _, item in items], conf, n_chars)
+    if size and made:
+        result.open_start, result.open_end = _page_edges([it for _, it in items], made, size)
+    return result
+
+
+_PAGE_MARK = re.compile(r"[-—–第页共/\s\d]{1,12}")  # "- 5 -", "第5页 共9页": running heads and feet
+
+
+def _page_edges(
+    items: list[Block | Table], made: list[tuple[TableBox, Table]], size: tuple[int, int]
+) -> tuple[_Edge | None, _Edge | None]:
+    """The page's first table if nothing but a page mark (or a scrap) comes before it and it
+    starts in the page's upper part, and its last table if the same holds after it, in the
+    lower part."""
+    width, height = size
+    box = {id(table): t for t, table in made}
+    # a page mark, or a scrap of a few characters (specks in a margin read as "吕", "YY")
+    content = [it for it in items if not (isinstance(it, Block) and _PAGE_MARK.fullmatch(it.text))]
+    content = [it for it in content if not (isinstance(it, Block) and len(re.sub(r"\s", "", it.text)) < 4)]
+
+    def edge(item: Block | Table, upper: bool) -> _Edge | None:
+        if not isinstance(item, Table):
+            return None
+        g = box[id(item)].grid
+        if (g.ys[0] > 0.4 * height) if upper else (g.ys[-1] < 0.6 * height):
+            return None
+        return _Edge(item, [x / width for x in g.xs])
+
+    if not content:
+        return None, None
+    return edge(content[0], True), edge(content[-1], False)
 
 
 # ----------------------------------------------------------------------------- images

@@ -70,6 +70,8 @@ def test_best_score_first_then_order_met_and_a_link_met_again_keeps_its_best(
         aside.push(AsideLink("weak", url, score, f"链接 {score}", "http://a.test/", 2))
     for url, score in mediums:
         aside.push(AsideLink("medium", url, score, "部门", "http://a.test/list/", 3))
+    assert aside.count("weak") == len(pushes), "before they are sent, every link counts as new"
+    aside.flush()  # (the scheduler sends them before the page's acknowledgement)
     assert aside.count("weak") == len({url for url, _ in pushes})
     assert aside.count("medium") == len({url for url, _ in mediums})
 
@@ -91,6 +93,7 @@ def test_two_workers_popping_at_once_never_take_the_same_link(redis_server: Redi
     first = RedisAside(_shared(redis_server.url, "w1"), "a")
     for n, url in enumerate(urls):
         first.push(AsideLink("weak", url, n % 7, "", "", 1))
+    first.flush()
     taken: dict[str, list[str]] = {"w1": [], "w2": []}
     start = threading.Barrier(2)
 
@@ -117,7 +120,9 @@ def test_a_site_with_links_aside_is_done_only_once_its_crawl_chose_to_leave_them
     source = RedisSiteSource(shared)
     site = source.next_site()
     assert site is not None
-    RedisAside(shared, "a").push(AsideLink("weak", "http://a.test/x/", 5, "x", "http://a.test/", 1))
+    aside = RedisAside(shared, "a")
+    aside.push(AsideLink("weak", "http://a.test/x/", 5, "x", "http://a.test/", 1))
+    aside.flush()
     shared.push("a", "", [], found=True)
     source.site_done(site, "interrupted")  # stopped with a link aside: another worker tries it
     assert shared.done() == {} and not shared.exhausted()

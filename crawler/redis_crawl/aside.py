@@ -12,6 +12,7 @@ with the site's other keys when it is done.
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from crawler.frontier import AsideLink
 from crawler.redis_crawl.shared import SharedCrawl
@@ -19,23 +20,41 @@ from crawler.redis_crawl.shared import SharedCrawl
 
 class RedisAside:
     """Links set aside for ``site`` in the shared crawl. A link met again keeps its best score.
-    When Redis is gone the worker is told to stop (:meth:`SharedCrawl.guarded`): a push is
-    dropped and nothing is popped — the site goes to another worker with what Redis holds."""
+
+    The links a page sets aside are sent in one call (:meth:`flush`), before the page is
+    acknowledged (:class:`crawler.redis_crawl.scheduler.RedisSiteScheduler` flushes before every
+    push), as the SQLite frontier commits them with the requests: a page acknowledged has its
+    links aside in Redis. Until then :meth:`count` counts them as new (a bound on the count,
+    which discovery uses as a cap). When Redis is gone the worker is told to stop
+    (:meth:`SharedCrawl.guarded`): links are dropped, nothing is popped — the site goes to
+    another worker with what Redis holds."""
 
     def __init__(self, shared: SharedCrawl, site: str) -> None:
         self.shared = shared
         self.site = site
         # Counted here: only the worker leasing the site changes its links (as its queue).
-        self._counts: dict[str, int] = {}
+        self._counts: dict[str, int] = {}  # in Redis
+        self._pending: list[AsideLink] = []  # not sent yet
+        self._pending_counts: Counter[str] = Counter()
 
     def push(self, link: AsideLink) -> None:
-        data = json.dumps([link.score, link.text, link.referer, link.depth], ensure_ascii=False)
-        count = self.count(link.kind)
-        args = (self.site, link.kind, link.url, link.score, data)
-        if self.shared.guarded(self.shared.aside_push, *args, default=False):
-            self._counts[link.kind] = count + 1
+        self.count(link.kind)  # (what Redis holds, known before the link goes there)
+        self._pending.append(link)
+        self._pending_counts[link.kind] += 1
+
+    def flush(self) -> None:
+        """Send the links set aside since the last call, in one step."""
+        if not self._pending:
+            return
+        links = [(link.kind, link.url, link.score, _fields(link)) for link in self._pending]
+        fresh = self.shared.guarded(self.shared.aside_push, self.site, links, default=[])
+        for link, new in zip(self._pending, fresh, strict=False):
+            self._counts[link.kind] += new
+        self._pending.clear()
+        self._pending_counts.clear()
 
     def pop(self, kind: str) -> AsideLink | None:
+        self.flush()
         got = self.shared.guarded(self.shared.aside_pop, self.site, kind, default=None)
         if got is None:
             return None
@@ -47,4 +66,8 @@ class RedisAside:
     def count(self, kind: str) -> int:
         if kind not in self._counts:
             self._counts[kind] = self.shared.guarded(self.shared.aside_count, self.site, kind, default=0)
-        return self._counts[kind]
+        return self._counts[kind] + self._pending_counts[kind]
+
+
+def _fields(link: AsideLink) -> str:
+    return json.dumps([link.score, link.text, link.referer, link.depth], ensure_ascii=False)

@@ -137,7 +137,9 @@ class RedisSiteScheduler(Scheduler):
             self.stats.set_value("nianbao/frontier/resumed", 1)
 
     def close(self, reason: str) -> None:
-        """Nothing to flush: the site's state stays in Redis for whoever crawls it next."""
+        """The site's state stays in Redis for whoever crawls it next."""
+        if self.aside is not None:
+            self.aside.flush()  # (sent with each push: normally none are left)
 
     # -- queueing
     def enqueue_request(self, request: Request) -> bool:
@@ -162,6 +164,8 @@ class RedisSiteScheduler(Scheduler):
         self._push(fp, self.batches.pop(fp, []))
 
     def _push(self, parent: str, entries: list[tuple[str, int, bool, bytes]]) -> int:
+        if self.aside is not None:
+            self.aside.flush()  # the links a response set aside reach Redis before its ack
         queued = self._guard(self.shared.push, self.site, parent, entries, self.found, default=0)
         self.pending += queued
         self.stats.inc_value("scheduler/enqueued/redis", queued)

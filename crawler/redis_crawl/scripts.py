@@ -135,24 +135,25 @@ end
 return queued
 """
 
-# ARGV: P, site, kind, url, score, data (JSON: [score, text, referer, depth]). Sets a link
-# aside, or gives one met before its better score (and a new place in the order met).
-# Returns 1 when the link is new.
+# ARGV: P, site, then per link: kind, url, score, data (JSON: [score, text, referer, depth]).
+# Sets the links aside; a link met before gets only a better score (and a new place in the
+# order met). Returns, per link, 1 when it is new.
 ASIDE_PUSH = """
-local site, kind, url, score = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local data = P .. ':asidel:' .. site .. ':' .. kind
-local known = redis.call('HGET', data, url)
-if known and cjson.decode(known)[1] >= score then
-    return 0
+local site = ARGV[2]
+local fresh = {}
+for i = 3, #ARGV, 4 do
+    local kind, url, score = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+    local data = P .. ':asidel:' .. site .. ':' .. kind
+    local known = redis.call('HGET', data, url)
+    if not known or cjson.decode(known)[1] < score then
+        local seq = redis.call('INCR', P .. ':seq:' .. site)
+        redis.call('ZADD', P .. ':aside:' .. site .. ':' .. kind, -score * 1e10 + seq, url)
+        redis.call('HSET', data, url, ARGV[i + 3])
+        redis.call('SADD', P .. ':asidek:' .. site, kind)
+    end
+    table.insert(fresh, known and 0 or 1)
 end
-local seq = redis.call('INCR', P .. ':seq:' .. site)
-redis.call('ZADD', P .. ':aside:' .. site .. ':' .. kind, -score * 1e10 + seq, url)
-redis.call('HSET', data, url, ARGV[6])
-redis.call('SADD', P .. ':asidek:' .. site, kind)
-if known then
-    return 0
-end
-return 1
+return fresh
 """
 
 # ARGV: P, site, kind. Takes out the best link of ``kind`` set aside (best score, then the

@@ -180,9 +180,13 @@ class SharedCrawl:
         return self.command("GET", self.key("found", site)) is not None
 
     # -- links set aside by discovery (crawler.redis_crawl.aside)
-    def aside_push(self, site: str, kind: str, url: str, score: int, data: str) -> bool:
-        """Set a link aside (a link met again keeps its best score); True when it is new."""
-        return bool(self.call("aside_push", site, kind, url, score, data))
+    def aside_push(self, site: str, links: list[tuple[str, str, int, str]]) -> list[bool]:
+        """Set ``links`` (kind, url, score, data) aside, a link met again keeping its best
+        score; for each, whether it is new."""
+        args: list[Any] = [site]
+        for link in links:
+            args += link
+        return [bool(new) for new in self.call("aside_push", *args)] if links else []
 
     def aside_pop(self, site: str, kind: str) -> tuple[str, str] | None:
         """The best link of ``kind`` set aside, taken out: (url, data), or None."""

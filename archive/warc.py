@@ -8,7 +8,9 @@ and WACZ files all go through here (warcio underneath):
   ``metadata`` records carrying our provenance (:class:`FetchWriter`);
 * **reading**: :func:`read_warc` hands every record to a callback, gzip member by member,
   and recovers from damage: a truncated or corrupt stretch becomes a :class:`WarcReadError`
-  naming the file and the byte offset, and reading goes on at the next record it can find;
+  naming the file and the byte offset, and reading goes on at the next record it can find; a
+  record whose bytes do not match its ``WARC-Block-Digest`` / ``WARC-Payload-Digest`` (damaged
+  in place, its length kept) is one too (:func:`check_digests`), and is not used;
 * **mapping**: a fetch row ⇄ our ``metadata`` record (:func:`fetch_metadata`,
   :func:`fetch_fields`), a response's headers and decoded body as the archive keeps them
   (:func:`archived_headers`, :func:`body_chunks`).
@@ -426,7 +428,9 @@ def our_metadata(record: ArcWarcRecord) -> dict[str, Any] | None:
     content_type = (record.rec_headers.get_header("Content-Type") or "").split(";")[0].strip()
     if record.rec_type != "metadata" or content_type != METADATA_TYPE:
         return None
-    body = json.loads(record.content_stream().read().decode("utf-8"))
+    data = record.content_stream().read()
+    check_digests(record)
+    body = json.loads(data.decode("utf-8"))
     if not isinstance(body, dict) or body.get("nianbao") != METADATA_VERSION:
         return None
     return body
@@ -437,8 +441,69 @@ def _json_or_none(text: str | None) -> Any:
 
 
 # -- a response record as the archive keeps it --------------------------------------------------
-class TruncatedRecord(Exception):
+class DamagedRecord(Exception):
+    """A record whose bytes are not those it was written with (its message says how)."""
+
+
+class TruncatedRecord(DamagedRecord):
     """A record that holds fewer bytes than its header promised."""
+
+
+class DigestMismatch(DamagedRecord):
+    """A record whose bytes do not match a digest its header gives."""
+
+
+def digest_mismatch(record: ArcWarcRecord) -> str | None:
+    """Why the record's bytes, read to the end, do not match the digests in its header; None
+    when they do, or when it gives none (or none warcio knows: sha1, sha256 …, in base32, hex
+    or base64). A payload digest that differs while the block digest (the whole record) matches
+    is another crawler's convention (a digest of the de-chunked entity), not damage.
+
+    >>> def read(block_digest, payload_digest, body=b"%PDF-1.7"):
+    ...     out = io.BytesIO()
+    ...     writer = WARCWriter(out, gzip=False)
+    ...     headers = {k: v for k, v in (("WARC-Block-Digest", block_digest),
+    ...                ("WARC-Payload-Digest", payload_digest)) if v}
+    ...     writer.write_record(writer.create_warc_record("http://x.test/", "resource",
+    ...         payload=io.BytesIO(body), length=len(body), warc_headers_dict=headers))
+    ...     out.seek(0)
+    ...     record = next(iter(ArchiveIterator(out, check_digests=True)))
+    ...     record.raw_stream.read()
+    ...     return digest_mismatch(record)
+    >>> sha1 = "sha1:" + base64.b32encode(hashlib.sha1(b"%PDF-1.7").digest()).decode()
+    >>> sha256 = "sha256:" + hashlib.sha256(b"%PDF-1.7").hexdigest()
+    >>> read(sha1, sha1), read(sha256, sha256), read("md17:AAAA", sha256)
+    (None, None, None)
+    >>> read(sha1, sha1, b"%PDF-1.8"), read(sha256, sha256, b"%PDF-1.8")
+    ('payload digest does not match', 'payload digest does not match')
+
+    (The writer adds a block digest of the bytes written when none is given.)
+
+    >>> read(None, sha256, b"%PDF-1.8"), read("md17:AAAA", sha256, b"%PDF-1.8")
+    (None, 'payload digest does not match')
+    """
+    checker = getattr(record, "digest_checker", None)
+    problems: list[str] = list(checker.problems) if checker is not None else []
+    payload_failed = any(p.startswith("payload digest failed") for p in problems)
+    block_failed = any(p.startswith("block digest failed") for p in problems)
+    block_checked = bool(record.rec_headers.get_header("WARC-Block-Digest")) and not any(
+        p.startswith("unknown hash algorithm name in block digest") for p in problems
+    )
+    if payload_failed and (block_failed or not block_checked):
+        return "payload digest does not match"
+    if block_failed:
+        return "block digest does not match"
+    return None
+
+
+def check_digests(record: ArcWarcRecord) -> None:
+    """Read the rest of the record and raise :class:`DigestMismatch` when its bytes do not
+    match its digests: before the caller keeps anything it read from it."""
+    while record.raw_stream.read(_CHUNK):
+        pass
+    mismatch = digest_mismatch(record)
+    if mismatch:
+        raise DigestMismatch(mismatch)
 
 
 def archived_headers(http: StatusAndHeaders) -> tuple[dict[str, str], set[str]]:
@@ -468,9 +533,10 @@ def archived_headers(http: StatusAndHeaders) -> tuple[dict[str, str], set[str]]:
 
 
 def body_chunks(record: ArcWarcRecord, decoded: set[str]) -> Iterator[bytes]:
-    """The entity, decoded when ``decoded`` names codings to take off; raises
-    :class:`TruncatedRecord` (after the last chunk, so a store never keeps a partial body)
-    when the record holds fewer bytes than its header promised."""
+    """The entity, decoded when ``decoded`` names codings to take off; raises (after the last
+    chunk, so a store never keeps a partial or damaged body) :class:`TruncatedRecord` when the
+    record holds fewer bytes than its header promised, :class:`DigestMismatch` when they are
+    not the bytes its digests name."""
     stream = record.content_stream() if decoded else record.raw_stream
     while chunk := stream.read(_CHUNK):
         yield chunk
@@ -479,6 +545,7 @@ def body_chunks(record: ArcWarcRecord, decoded: set[str]) -> Iterator[bytes]:
     missing = getattr(record.raw_stream, "limit", 0)
     if missing:
         raise TruncatedRecord(f"truncated: {missing} bytes of the record are missing")
+    check_digests(record)
 
 
 def is_http(uri: str) -> bool:
@@ -507,6 +574,11 @@ def read_warc(
     file cut short — each becomes one :class:`WarcReadError` passed to ``on_error`` (one per
     unreadable stretch, naming the file and the offset where it begins), and reading goes on
     at the next record found after it (the next gzip member, or the next ``WARC/`` line).
+
+    Digests are checked as the records are read: ``handle`` calls :func:`check_digests` (as
+    :func:`body_chunks` and :func:`our_metadata` do) before it keeps what it read, and its
+    :class:`DigestMismatch` becomes the record's error; a damaged record ``handle`` did not read
+    to the end (one it skips) is reported once read past.
     """
     size, gz = path.stat().st_size, _is_gzip(path)
     head = _first_bytes(path, gz)
@@ -552,7 +624,8 @@ class _Reader:
     def read_from(self, stream: IO[bytes]) -> tuple[int, str | None, int]:
         """Read records from the stream's position; returns where reading stopped, why
         (None: the end of the file) and how many records it read."""
-        iterator = ArchiveIterator(stream, check_digests=False)
+        # True: warcio notes a digest mismatch on the record (neither raising nor logging it).
+        iterator = ArchiveIterator(stream, check_digests=True)
         offset, read = stream.tell(), 0
         try:
             for record in iterator:
@@ -562,6 +635,7 @@ class _Reader:
                 try:
                     _check_header(record)
                     self.handle(offset, record)
+                    check_digests(record)  # one the handler skipped: damaged all the same
                 except Exception as exc:  # one bad record must not stop the reading
                     uri = record.rec_headers.get_header("WARC-Target-URI")
                     self.on_error(WarcReadError(self.path, offset, _describe(exc), uri))
@@ -598,7 +672,7 @@ def _describe(exc: Exception, limit: int = 160) -> str:
     text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else "?" for c in text)
     if len(text) > limit:
         text = text[:limit] + "…"
-    return text if isinstance(exc, TruncatedRecord) else f"{type(exc).__name__}: {text}".rstrip(": ")
+    return text if isinstance(exc, DamagedRecord) else f"{type(exc).__name__}: {text}".rstrip(": ")
 
 
 def _is_gzip(path: Path) -> bool:

@@ -34,7 +34,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -84,8 +84,20 @@ class AsideLink:
     depth: int
 
 
+class AsideStore(Protocol):
+    """Where discovery keeps the links it sets aside (:class:`SqliteAside`, :class:`MemoryAside`,
+    ``crawler.redis_crawl.aside.RedisAside``): a link met again keeps its best score; the best
+    score is taken first, then the first met."""
+
+    def push(self, link: AsideLink) -> None: ...
+
+    def pop(self, kind: str) -> AsideLink | None: ...
+
+    def count(self, kind: str) -> int: ...
+
+
 class MemoryAside:
-    """Links set aside, in memory (a scheduler without a SQLite frontier: the Redis one).
+    """Links set aside, in memory (a scheduler without a store of its own, e.g. Scrapy's).
 
     >>> aside = MemoryAside()
     >>> for score, url in ((5, "a"), (20, "b"), (5, "c")):

@@ -18,10 +18,11 @@ Every body goes to the object store decoded (chunking and the ``Content-Encoding
 undo are taken off, and the headers say so), once per content. Each response becomes a
 fetch row of one new ``crawl_runs`` row (command ``import``); the site is ``--site``, else
 the one in our metadata, else the host name. A record that cannot be read — a truncated
-body, a broken header, bytes that are not a WARC — becomes a ``problems`` row (stage
-``import``) naming the file and the record's offset, and the import goes on with the next
-record it can find (``archive/warc.py`` reads and recovers). Then the parse stage builds
-reports and metrics from what came in.
+body, a broken header, bytes that are not a WARC, bytes that do not match the record's
+``WARC-Block-Digest`` / ``WARC-Payload-Digest`` — becomes a ``problems`` row (stage
+``import``) naming the file, the record's offset and target URI, and is not imported; the
+import goes on with the next record it can find (``archive/warc.py`` reads and recovers).
+Then the parse stage builds reports and metrics from what came in.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from archive.warc import (
     WarcReadError,
     archived_headers,
     body_chunks,
+    check_digests,
     concurrent_to,
     fetch_fields,
     header_bytes,
@@ -212,6 +214,7 @@ class _Importer:
         if kind == "metadata":
             self._metadata(record)
         elif kind == "request" and record.http_headers is not None:
+            check_digests(record)
             self.requests[record_id] = _Request(
                 method=record.http_headers.protocol.split(" ")[0].upper(),
                 referer=record.http_headers.get_header("Referer"),
@@ -253,6 +256,7 @@ class _Importer:
             self.by_digest[record_id] = sha256
             if digest:
                 self.by_digest[digest] = sha256
+        check_digests(record)  # (a body read above was checked before it was stored)
         return _Response(
             file=path.name,
             offset=offset,

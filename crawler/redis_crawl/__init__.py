@@ -5,6 +5,7 @@
   leases, reliable pop and acknowledge, heartbeats, reaping dead workers), with retries.
 * :mod:`.scheduler` — the Scrapy scheduler, queue, dupefilter and done-middleware, subclassed
   from scrapy-redis: per-site keys, the crawler's fingerprinter, nothing ever flushed.
+* :mod:`.aside` — :class:`RedisAside`, the links discovery sets aside, shared by the workers.
 * :mod:`.source` — :class:`RedisSiteSource`, the pool's ``SiteSource`` over the shared crawl.
 
 Redis data (prefix ``P``, default ``nianbao``), all per crawl:
@@ -18,6 +19,9 @@ Redis data (prefix ``P``, default ``nianbao``), all per crawl:
 ``P:held:W``           the groups worker W holds
 ``P:q:S`` ``P:req:S``  site S's queue (zset of fingerprints by priority, then order) and requests
 ``P:seen:S``           site S's seen-set; ``P:busy:S`` how many of its requests are in progress
+``P:aside:S:K``        links of kind K (medium, weak) site S's discovery set aside (zset by best
+                       score, then order met); ``P:asidel:S:K`` their fields; ``P:asidek:S`` the kinds
+``P:found:S``          set once site S's discovery has found report items
 ``P:wip:W``            hash: "site fp" → score of each request worker W popped and not yet acked
 ``P:workers``          set of workers; ``P:alive:W`` W's heartbeat (expires after the TTL)
 ``nianbao-shards``     the last shard number handed out (in no crawl's keys: numbers never repeat)

@@ -10,7 +10,10 @@ subclassed for what they lack.
 * nothing flushed when a worker closes (``SCHEDULER_PERSIST`` forced on);
 * one Redis call for all the requests one response yields;
 * ``has_pending_requests`` from a local count (this worker holds the site's lease, so no
-  one else changes its queue), not a Redis call per engine tick.
+  one else changes its queue), not a Redis call per engine tick;
+* what discovery knows beyond the queue, shared as the queue is: the links it set aside
+  (:class:`crawler.redis_crawl.aside.RedisAside`, the spider's ``aside`` store) and whether
+  it found report items, so a worker taking a site over explores as the first one would have.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.python.failure import Failure
 
 from crawler.frontier import FrontierDoneMiddleware, request_dict
-from crawler.redis_crawl.shared import RedisGone, SharedCrawl
-from vocabulary import Meta
+from crawler.redis_crawl.aside import RedisAside
+from crawler.redis_crawl.shared import SharedCrawl
+from vocabulary import Meta, Role
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +109,8 @@ class RedisSiteScheduler(Scheduler):
         self.stats = crawler.stats
         self.pending = 0
         self.site = ""
+        self.aside: RedisAside | None = None  # links discovery set aside (the spider reads it)
+        self.found = False  # the spider yielded report items (here or on a worker before)
         self.batches: dict[str, list[tuple[str, int, bool, bytes]]] = {}
         crawler._nianbao_frontier = self  # type: ignore[attr-defined]  # FrontierDoneMiddleware looks here
 
@@ -117,13 +123,23 @@ class RedisSiteScheduler(Scheduler):
         self.site = spider.site.name  # type: ignore[attr-defined]
         self.queue = SiteQueue(self.shared, spider, self.site)
         self.df = SiteDupeFilter(self.shared, self.site, self.crawler)
+        self.aside = RedisAside(self.shared, self.site)
         self.pending = self._guard(len, self.queue, default=0)
-        if self.pending:
-            logger.warning("%s: taking over a crawl in progress: %d requests queued", self.site, self.pending)
+        aside = self._guard(self.shared.aside_left, self.site, default=0)
+        self.found = self._guard(self.shared.found, self.site, default=False)
+        if self.pending or aside:
+            logger.warning(
+                "%s: taking over a crawl in progress: %d requests queued, %d links set aside",
+                self.site,
+                self.pending,
+                aside,
+            )
             self.stats.set_value("nianbao/frontier/resumed", 1)
 
     def close(self, reason: str) -> None:
-        """Nothing to flush: the site's state stays in Redis for whoever crawls it next."""
+        """The site's state stays in Redis for whoever crawls it next."""
+        if self.aside is not None:
+            self.aside.flush()  # (sent with each push: normally none are left)
 
     # -- queueing
     def enqueue_request(self, request: Request) -> bool:
@@ -132,6 +148,7 @@ class RedisSiteScheduler(Scheduler):
         if getattr(request.errback, "__func__", None) is RedisSiteScheduler._failed:
             request.errback = None  # ours, added at pop: not stored
         entry = self._entry(request)
+        self.found = self.found or request.meta.get(Meta.ROLE) == Role.REPORT
         if parent is not None:  # queued with its siblings once the response is handled
             self.batches.setdefault(parent, []).append(entry)
             return True
@@ -147,7 +164,9 @@ class RedisSiteScheduler(Scheduler):
         self._push(fp, self.batches.pop(fp, []))
 
     def _push(self, parent: str, entries: list[tuple[str, int, bool, bytes]]) -> int:
-        queued = self._guard(self.shared.push, self.site, parent, entries, default=0)
+        if self.aside is not None:
+            self.aside.flush()  # the links a response set aside reach Redis before its ack
+        queued = self._guard(self.shared.push, self.site, parent, entries, self.found, default=0)
         self.pending += queued
         self.stats.inc_value("scheduler/enqueued/redis", queued)
         if len(entries) > queued:
@@ -177,13 +196,9 @@ class RedisSiteScheduler(Scheduler):
         return self.pending > 0
 
     def _guard(self, func: Any, *args: Any, default: Any) -> Any:
-        """``func(*args)``; when Redis is gone, the worker is told to stop and ``default``
-        stands in (the request stays in progress in Redis, requeued for another worker)."""
-        try:
-            return func(*args)
-        except RedisGone as exc:
-            self.shared.failed(exc)
-            return default
+        """``func(*args)``, or ``default`` when Redis is gone (the worker stops; a request
+        stays in progress in Redis, requeued for another worker)."""
+        return self.shared.guarded(func, *args, default=default)
 
 
 class RedisDoneMiddleware(FrontierDoneMiddleware):

@@ -67,21 +67,32 @@ end
 return false
 """
 
-# ARGV: P, worker, site, status, final (1: done whatever is left, e.g. blocked). The site's
-# crawl on this worker ended: its requests still in progress here go back to the queue; when
-# nothing is queued or in progress anywhere the site is done (its queue, requests and
-# seen-set are dropped). The group's lease is freed. Returns 1 when the site is done.
+# ARGV: P, worker, site, status, final (1: done whatever is left, e.g. blocked), ended (1: the
+# site's crawl here ended by itself, not stopped). The site's crawl on this worker ended: its
+# requests still in progress here go back to the queue. The site is done when nothing is queued
+# or in progress anywhere and no link is set aside that discovery may still try — the rule of
+# the SQLite frontier: a crawl that ended by itself chose to leave what is still aside, a
+# stopped one did not (a worker that took the site over tries them). A done site's keys are
+# dropped. The group's lease is freed. Returns 1 when the site is done.
 RELEASE = """
 local worker, site, status = ARGV[2], ARGV[3], ARGV[4]
 requeue(worker, site)
 local done = 0
 local idle = redis.call('ZCARD', P .. ':q:' .. site) == 0
     and tonumber(redis.call('GET', P .. ':busy:' .. site) or '0') <= 0
-if idle or ARGV[5] == '1' then
+local kinds = redis.call('SMEMBERS', P .. ':asidek:' .. site)
+local aside = 0
+for _, kind in ipairs(kinds) do
+    aside = aside + redis.call('ZCARD', P .. ':aside:' .. site .. ':' .. kind)
+end
+if (idle and (aside == 0 or ARGV[6] == '1')) or ARGV[5] == '1' then
     redis.call('HSET', P .. ':done', site, status)
     redis.call('LREM', P .. ':todo', 0, site)
     redis.call('DEL', P .. ':q:' .. site, P .. ':req:' .. site, P .. ':seen:' .. site,
-        P .. ':busy:' .. site, P .. ':seq:' .. site)
+        P .. ':busy:' .. site, P .. ':seq:' .. site, P .. ':found:' .. site, P .. ':asidek:' .. site)
+    for _, kind in ipairs(kinds) do
+        redis.call('DEL', P .. ':aside:' .. site .. ':' .. kind, P .. ':asidel:' .. site .. ':' .. kind)
+    end
     done = 1
 end
 local group = redis.call('HGET', P .. ':group', site)
@@ -93,14 +104,17 @@ redis.call('SREM', P .. ':held:' .. worker, group)
 return done
 """
 
-# ARGV: P, worker, site, parent fp ('' for none), then per request: fp, priority,
-# dont_filter (0/1), data. Queues the requests not seen yet and, in the same step,
-# acknowledges the parent (the request whose response or redirect yielded them).
-# Returns how many were queued.
+# ARGV: P, worker, site, parent fp ('' for none), found (1: the site's discovery has found
+# report items), then per request: fp, priority, dont_filter (0/1), data. Queues the requests
+# not seen yet and, in the same step, acknowledges the parent (the request whose response or
+# redirect yielded them). Returns how many were queued.
 PUSH = """
 local worker, site, parent = ARGV[2], ARGV[3], ARGV[4]
+if ARGV[5] == '1' then
+    redis.call('SET', P .. ':found:' .. site, '1')
+end
 local queued = 0
-for i = 5, #ARGV, 4 do
+for i = 6, #ARGV, 4 do
     local fp = ARGV[i]
     local fresh = true
     if ARGV[i + 2] == '1' then  -- allowed again: a key of its own, the seen-set untouched
@@ -119,6 +133,41 @@ if parent ~= '' then
     ack(worker, site, parent)
 end
 return queued
+"""
+
+# ARGV: P, site, then per link: kind, url, score, data (JSON: [score, text, referer, depth]).
+# Sets the links aside; a link met before gets only a better score (and a new place in the
+# order met). Returns, per link, 1 when it is new.
+ASIDE_PUSH = """
+local site = ARGV[2]
+local fresh = {}
+for i = 3, #ARGV, 4 do
+    local kind, url, score = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+    local data = P .. ':asidel:' .. site .. ':' .. kind
+    local known = redis.call('HGET', data, url)
+    if not known or cjson.decode(known)[1] < score then
+        local seq = redis.call('INCR', P .. ':seq:' .. site)
+        redis.call('ZADD', P .. ':aside:' .. site .. ':' .. kind, -score * 1e10 + seq, url)
+        redis.call('HSET', data, url, ARGV[i + 3])
+        redis.call('SADD', P .. ':asidek:' .. site, kind)
+    end
+    table.insert(fresh, known and 0 or 1)
+end
+return fresh
+"""
+
+# ARGV: P, site, kind. Takes out the best link of ``kind`` set aside (best score, then the
+# first met). Returns {url, data} or nothing.
+ASIDE_POP = """
+local site, kind = ARGV[2], ARGV[3]
+local item = redis.call('ZPOPMIN', P .. ':aside:' .. site .. ':' .. kind)
+if #item == 0 then
+    return false
+end
+local data = P .. ':asidel:' .. site .. ':' .. kind
+local link = redis.call('HGET', data, item[1])
+redis.call('HDEL', data, item[1])
+return {item[1], link}
 """
 
 # ARGV: P, worker, site. Moves the site's first request into the worker's in-progress hash.
@@ -190,6 +239,8 @@ SCRIPTS = {
     "release": RELEASE,
     "push": PUSH,
     "pop": POP,
+    "aside_push": ASIDE_PUSH,
+    "aside_pop": ASIDE_POP,
     "heartbeat": HEARTBEAT,
     "register": REGISTER,
     "reap": REAP,

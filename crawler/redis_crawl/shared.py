@@ -89,6 +89,15 @@ class SharedCrawl:
             for callback in self._on_failure:
                 callback(exc)
 
+    def guarded(self, func: Any, *args: Any, default: Any) -> Any:
+        """``func(*args)``; when Redis is gone, this worker is told to stop and ``default``
+        stands in (what the call would have changed stays as it was, for another worker)."""
+        try:
+            return func(*args)
+        except RedisGone as exc:
+            self.failed(exc)
+            return default
+
     def call(self, name: str, *args: Any) -> Any:
         """Run script ``name`` (retrying while Redis is away)."""
         return self._retry(self._scripts[name], args=[self.prefix, *args])
@@ -136,10 +145,11 @@ class SharedCrawl:
         got = self.call("lease", self.worker, LEASE_SCAN)
         return (_text(got[0]), json.loads(got[1])) if got else None
 
-    def release(self, site: str, status: str, *, final: bool = False) -> bool:
+    def release(self, site: str, status: str, *, final: bool = False, ended: bool = True) -> bool:
         """Free the site's server group; True when the site is done (``final``: even with
-        requests left, as for a blocked site or one out of its time budget)."""
-        return bool(self.call("release", self.worker, site, status, int(final)))
+        requests left, as for a blocked site or one out of its time budget; ``ended``: its crawl
+        here ended by itself, so the links still set aside are ones discovery chose to leave)."""
+        return bool(self.call("release", self.worker, site, status, int(final), int(ended)))
 
     def exhausted(self) -> bool:
         return int(self.command("LLEN", self.key("todo"))) == 0
@@ -148,8 +158,12 @@ class SharedCrawl:
         return {_text(k): _text(v) for k, v in self.command("HGETALL", self.key("done")).items()}
 
     # -- frontiers
-    def push(self, site: str, parent: str, entries: list[tuple[str, int, bool, bytes]]) -> int:
-        args: list[Any] = [self.worker, site, parent]
+    def push(
+        self, site: str, parent: str, entries: list[tuple[str, int, bool, bytes]], found: bool = False
+    ) -> int:
+        """Queue ``entries`` and acknowledge ``parent``, in one step (``found``: the site's
+        discovery has found report items, remembered for a worker that takes the site over)."""
+        args: list[Any] = [self.worker, site, parent, int(found)]
         for fp, priority, dont_filter, data in entries:
             args += [fp, priority, int(dont_filter), data]
         return int(self.call("push", *args))
@@ -160,6 +174,32 @@ class SharedCrawl:
 
     def queued(self, site: str) -> int:
         return int(self.command("ZCARD", self.key("q", site)))
+
+    def found(self, site: str) -> bool:
+        """Whether the site's discovery has found report items (on any worker)."""
+        return self.command("GET", self.key("found", site)) is not None
+
+    # -- links set aside by discovery (crawler.redis_crawl.aside)
+    def aside_push(self, site: str, links: list[tuple[str, str, int, str]]) -> list[bool]:
+        """Set ``links`` (kind, url, score, data) aside, a link met again keeping its best
+        score; for each, whether it is new."""
+        args: list[Any] = [site]
+        for link in links:
+            args += link
+        return [bool(new) for new in self.call("aside_push", *args)] if links else []
+
+    def aside_pop(self, site: str, kind: str) -> tuple[str, str] | None:
+        """The best link of ``kind`` set aside, taken out: (url, data), or None."""
+        got = self.call("aside_pop", site, kind)
+        return (_text(got[0]), _text(got[1])) if got else None
+
+    def aside_count(self, site: str, kind: str) -> int:
+        return int(self.command("ZCARD", self.key("aside", site, kind)))
+
+    def aside_left(self, site: str) -> int:
+        """How many links of any kind the site has set aside."""
+        kinds = self.command("SMEMBERS", self.key("asidek", site))
+        return sum(self.aside_count(site, _text(kind)) for kind in kinds)
 
     # -- workers
     def register(self) -> None:

@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 # A site that ends so is done even with requests left: no other worker should try again.
 FINAL_STATUSES = ("blocked", "timed out")
+# A site that ends so was stopped (Ctrl-C, SIGTERM): it did not choose to leave its links set aside.
+STOPPED_STATUSES = ("interrupted",)
 
 
 def site_fields(site: Site) -> str:
@@ -83,7 +85,9 @@ class RedisSiteSource:
         if self.shared.failure is not None:
             return  # the worker stops; its heartbeat expires and others take the site
         try:
-            finished = self.shared.release(site.name, status, final=status in FINAL_STATUSES)
+            finished = self.shared.release(
+                site.name, status, final=status in FINAL_STATUSES, ended=status not in STOPPED_STATUSES
+            )
         except RedisGone as exc:
             self.shared.failed(exc)
             return

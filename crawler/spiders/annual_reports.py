@@ -6,8 +6,8 @@ needs per-site code. From the home page every same-site link is scored
 page's breadcrumb or ColumnName, what the page is) and explored in score order (the request
 priority) within a page budget (``NIANBAO_DISCOVERY_BUDGET``). Strong links (a 年报 column, a
 信息公开 section, a year or department sub-column) are explored at once; weaker ones are kept
-aside (in the site's SQLite frontier: a crawl killed and resumed still has them) and tried, best
-first, only while nothing has been found.
+aside (in the site's frontier, SQLite or Redis: a crawl killed and resumed still has them) and
+tried, best first, only while nothing has been found.
 
 Wherever they turn up, at any depth, it recognises report items (by title: decoys such as
 法治政府建设年度报告 are left alone), listings (a page that lists reports, or is a 年报
@@ -35,7 +35,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.charset import decoded, has_replacement
 from crawler.follow import attachment_links, report_links
-from crawler.frontier import AsideLink, MemoryAside, SqliteAside
+from crawler.frontier import AsideLink, AsideStore, MemoryAside
 from crawler.identity import require_operator
 from crawler.items import ReportItem, report_item, site_name
 from crawler.links import Link, extract_links, is_attachment_url, join_url, unwrap_href
@@ -69,7 +69,7 @@ class AnnualReportsSpider(Spider):
         self.report_items = 0
         self.columns: list[str] = []  # listings found that are 年报 columns
         self._queued: set[str] = set()
-        self._aside_links: MemoryAside | SqliteAside | None = None  # see _aside()
+        self._aside_links: AsideStore | None = None  # see _aside()
         self._xhr: dict[str, list[dict[str, str]]] = {}
         self._clicked: dict[str, int] = {}  # a script-paged list → the last page asked of it
         self.charset_notes: list[str] = []
@@ -316,9 +316,10 @@ class AnnualReportsSpider(Spider):
         if released:
             raise DontCloseSpider
 
-    def _aside(self) -> MemoryAside | SqliteAside:
-        """Where links set aside are kept: the site's SQLite frontier, so that a killed crawl
-        resumes with them; in memory under a scheduler without one."""
+    def _aside(self) -> AsideStore:
+        """Where links set aside are kept: the site's frontier (SQLite, or Redis shared by the
+        crawl's workers), so that a killed crawl resumes with them; in memory under a scheduler
+        without one."""
         if self._aside_links is None:
             frontier = getattr(self.crawler, "_nianbao_frontier", None)
             self._aside_links = getattr(frontier, "aside", None) or MemoryAside()
@@ -439,13 +440,16 @@ class AnnualReportsSpider(Spider):
     def _resume(self) -> None:
         """Pick up what the interrupted crawl of the site knew, from the archive: whether it
         found report items, and the home page's links (the site's menu). A resumed crawl then
-        explores no further than the whole crawl would have."""
+        explores no further than the whole crawl would have. (A site taken over from another
+        Redis worker, whose archive is another shard: its scheduler knows whether it found any.)"""
         archive = run_context(self.crawler).archive
         unfinished = "run_id IN (SELECT id FROM crawl_runs WHERE finished_at IS NULL)"
         self.report_items = archive.db.execute(
             f"SELECT count(*) FROM fetches WHERE site = ? AND role = 'report' AND {unfinished}",
             [self.site.name],
         ).fetchone()[0]
+        if getattr(getattr(self.crawler, "_nianbao_frontier", None), "found", False):
+            self.report_items = max(self.report_items, 1)
         for url, sha256 in archive.db.execute(
             f"SELECT final_url, sha256 FROM fetches WHERE site = ? AND role = 'home' AND sha256 IS NOT NULL "
             f"AND {unfinished}",

@@ -306,7 +306,11 @@ def find_tables(
     """The ruled tables of a straight page: grids and merged cells (no text yet)."""
     # a rule may stop short of (or run past) the rule it meets by a few points
     found_hs, found_vs = rules or find_rules(gray, dpi)
-    hs, vs = _anchored(found_hs, found_vs, _px(dpi, 6))
+    bridged = (
+        _bridged(found_hs, found_vs, _px(dpi, 1.5), _px(dpi, 6)),
+        _bridged(found_vs, found_hs, _px(dpi, 1.5), _px(dpi, 6)),
+    )
+    hs, vs = _anchored(*bridged, _px(dpi, 6))
     vs = _open_ends(found_vs, vs, _px(dpi, 10), _px(dpi, 4))
     tables = []
     for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
@@ -453,6 +457,7 @@ def _grays(image: Image.Image) -> tuple[Image.Image | None, Image.Image]:
     # seal ink (red, printed over the page) dims the red channel by a fifth at most:
     # brightening the red parts and the fringe JPEG's coarse colour leaves around them by
     # that much turns the seal into paper, while black print under the seal stays dark
+    # (a faint rule crossing the fringe may be lightened away: find_tables bridges it)
     near_red = cv2.dilate(red.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     channel = rgb[..., 0].astype(np.float32)
     channel[near_red] = np.minimum(255.0, channel[near_red] / 0.8)
@@ -685,6 +690,63 @@ def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule],
     return hs, vs
 
 
+def _bridged(rules: list[Rule], across: list[Rule], same: int, touch: int) -> list[Rule]:
+    """Collinear pieces of one rule joined across a gap of any length that lies inside a
+    table's cell: both sides have a crossing rule through this line, and neither end of the
+    gap is at one (a rule that stops at a crossing rule may stop there; one that stops in
+    the middle of a cell was broken — by a seal's fringe, a fold, faint toner); and across
+    a short gap around one crossing rule (the ink lost where the two cross). A rule that
+    meets two crossing rules and ends in mid-cell runs on to the next one.
+
+    >>> vs = [Rule(0, 0, 100), Rule(500, 0, 100)]
+    >>> _bridged([Rule(50, 0, 200), Rule(51, 260, 500)], vs, 2, 4)
+    [Rule(pos=50, start=0, end=500)]
+    >>> _bridged([Rule(50, 0, 200), Rule(50, 260, 500)], vs + [Rule(200, 0, 100)], 2, 4)  # ends at a rule
+    [Rule(pos=50, start=0, end=200), Rule(pos=50, start=260, end=500)]
+    >>> _bridged([Rule(50, 0, 197), Rule(50, 204, 500)], vs + [Rule(200, 0, 100)], 2, 4)  # lost at a crossing
+    [Rule(pos=50, start=0, end=500)]
+    >>> _bridged([Rule(50, 0, 420)], vs + [Rule(200, 0, 100)], 2, 4)  # its end lost in mid-cell
+    [Rule(pos=50, start=0, end=500)]
+    """
+    out: list[Rule] = []
+    group: list[Rule] = []
+    for rule in [*sorted(rules, key=lambda r: r.pos), None]:
+        if rule is not None and (not group or rule.pos - group[-1].pos <= same):
+            group.append(rule)
+            continue
+        line: list[Rule] = []
+        for piece in sorted(group, key=lambda r: r.start):
+            prev = line[-1] if line else None
+            if prev is not None and prev.end < piece.start:
+                crossing = [a.pos for a in across if a.start - touch <= piece.pos <= a.end + touch]
+                inside = any(x < prev.end for x in crossing) and any(x > piece.start for x in crossing)
+                at_rule = any(abs(x - prev.end) <= touch or abs(x - piece.start) <= touch for x in crossing)
+                within = [x for x in crossing if prev.end < x < piece.start]
+                mid_cell = inside and not at_rule and not within
+                # or broken only where it crosses a rule (ink lost at the crossing)
+                at_crossing = len(within) == 1 and piece.start - prev.end <= 2 * touch
+                if mid_cell or at_crossing:
+                    prev.end = max(prev.end, piece.end)
+                    continue
+            line.append(Rule(piece.pos, piece.start, piece.end))
+        for r in line:  # a table rule's end in mid-cell was lost: it runs to the next crossing
+            crossing = sorted(a.pos for a in across if a.start - touch <= r.pos <= a.end + touch)
+            met = [x for x in crossing if r.start - touch <= x <= r.end + touch]
+            if len(met) < 2:
+                continue
+            if not any(abs(x - r.end) <= touch for x in met) and (
+                beyond := [x for x in crossing if x > r.end]
+            ):
+                r.end = beyond[0]
+            if not any(abs(x - r.start) <= touch for x in met) and (
+                before := [x for x in crossing if x < r.start]
+            ):
+                r.start = before[-1]
+        out += line
+        group = [rule] if rule is not None else []
+    return sorted(out, key=lambda r: (r.pos, r.start))
+
+
 def _open_ends(found: list[Rule], anchored: list[Rule], min_row: int, tol: int) -> list[Rule]:
     """The anchored vertical rules, given back the ends :func:`_anchored` cut off where most
     of the rules that stop at the table's last horizontal rule run on together past it to
@@ -768,15 +830,27 @@ def _join_collinear(pieces: list[Rule], same: int, gap: int, min_len: int) -> li
 
     >>> _join_collinear([Rule(10, 0, 50), Rule(11, 60, 90), Rule(30, 0, 40)], 2, 15, 30)
     [Rule(pos=10, start=0, end=90), Rule(pos=30, start=0, end=40)]
+    >>> _join_collinear([Rule(1753, 968, 1131), Rule(1754, 156, 964)], 4, 22, 30)  # the longer one's pos
+    [Rule(pos=1754, start=156, end=1131)]
     """
     rules: list[Rule] = []
-    for p in sorted(pieces, key=lambda r: (r.pos, r.start)):
-        for r in reversed(rules[-8:]):
-            if abs(r.pos - p.pos) <= same and p.start - r.end <= gap and p.end - r.start >= 0:
-                r.start, r.end = min(r.start, p.start), max(r.end, p.end)
-                break
-        else:
-            rules.append(Rule(p.pos, p.start, p.end))
+    group: list[Rule] = []
+    for p in [*sorted(pieces, key=lambda r: r.pos), None]:
+        if p is not None and (not group or p.pos - group[-1].pos <= same):
+            group.append(p)
+            continue
+        # one position (pieces drifting a pixel or two apart): merge along it in order
+        merged: list[tuple[Rule, float]] = []  # (rule, length of its longest piece)
+        for q in sorted(group, key=lambda r: r.start):
+            last = merged[-1][0] if merged else None
+            if last is not None and q.start - last.end <= gap:
+                if q.end - q.start > merged[-1][1]:
+                    last.pos, merged[-1] = q.pos, (last, q.end - q.start)
+                last.end = max(last.end, q.end)
+            else:
+                merged.append((Rule(q.pos, q.start, q.end), q.end - q.start))
+        rules += [r for r, _ in merged]
+        group = [p] if p is not None else []
     return sorted((r for r in rules if r.end - r.start >= min_len), key=lambda r: (r.pos, r.start))
 
 

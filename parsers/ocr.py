@@ -1060,18 +1060,41 @@ def read_numbers(crops: list[Image.Image], dpi: float) -> list[tuple[str, float]
         else:
             out.append(("", -1.0))  # to be decided
     disputed = [i for i, r in enumerate(out) if r[1] < 0 or not _NUMBER.match(r[0])]
-    third = dict(zip(disputed, tesseract([crops[i] for i in disputed], 2.0), strict=True))
-    for i in disputed:
-        votes = [r for r in (first[i], second[i], third[i]) if _NUMBER.match(r[0])]
-        texts = [r[0] for r in votes]
-        agreed = [r for r in votes if texts.count(r[0]) >= 2]
-        if agreed:
-            out[i] = (agreed[0][0], max(r[1] for r in agreed))
-        elif votes:
-            out[i] = (votes[0][0], min(votes[0][1], 0.45))
-        else:
-            out[i] = first[i]
+    if not disputed:
+        return out
+    # more readings of the disputed cells: Tesseract at two other scales (a lone "1" it reads
+    # as "4" at 1.5× and 2× reads right at 3×) and RapidOCR on the crop cut to the digits
+    again = [crops[i] for i in disputed]
+    more = list(zip(tesseract(again, 2.0), tesseract(again, 3.0), strict=True))
+    tight = rapid_digits(again, tight=True) if rapid_available() else [("", 0.0)] * len(again)
+    for i, (t2, t3), g in zip(disputed, more, tight, strict=True):
+        out[i] = _vote([(first[i], "t"), (second[i], "r"), (t2, "t"), (t3, "t"), (g, "r")], first[i])
     return out
+
+
+def _vote(readings: list[tuple[tuple[str, float], str]], fallback: tuple[str, float]) -> tuple[str, float]:
+    """The reading most readings agree on (two at least, more than any other); sure only
+    when both engines are among them — one engine agreeing with itself at another scale
+    may repeat its own mistake, so that reading is kept as doubtful (below 0.5).
+
+    >>> four, one, none = ("4", 0.9), ("1", 0.99), ("", 0.0)
+    >>> _vote([(four, "t"), (one, "r"), (four, "t"), (one, "t"), (one, "r")], four)
+    ('1', 0.99)
+    >>> _vote([(four, "t"), (one, "r"), (four, "t"), (four, "t"), (none, "r")], four)
+    ('4', 0.45)
+    """
+    votes = [(text, conf, engine) for (text, conf), engine in readings if _NUMBER.match(text)]
+    counts = {text: sum(1 for v in votes if v[0] == text) for text, _, _ in votes}
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    if not ranked:
+        return fallback
+    best, n = ranked[0]
+    if n < 2 or (len(ranked) > 1 and ranked[1][1] == n):
+        first = votes[0]
+        return first[0], min(first[1], 0.45)
+    agreeing = [v for v in votes if v[0] == best]
+    conf = max(v[1] for v in agreeing)
+    return best, conf if len({v[2] for v in agreeing}) > 1 else min(conf, 0.45)
 
 
 _DIGIT_CHARS = "0123456789."

@@ -115,3 +115,15 @@ def test_last_row_above_the_page_break_without_a_rule_under_it_is_read() -> None
     score = score_scan(path.stem, path, "office", (3,), 1)
     assert not [e for e in score.errors if "needs_creation" in e], score.errors
     assert score.wrong == 0, score.errors
+
+
+@needs_tesseract
+@pytest.mark.parametrize("draw", [0, 1])
+def test_seal_across_a_legacy_tables_rules_keeps_its_rows(draw: int) -> None:
+    """Seed 000 page 4 with a red seal over the 统计表's unit and figure columns: the rules the
+    seal's fringe breaks are bridged, so no row swallows its neighbour's figure, and a figure
+    the engines still disagree on is stored as doubtful, never as sure."""
+    score = score_scan("seed_000", SEEDS / "000.pdf", "photocopy", (4,), draw)
+    assert not [e for e in score.errors if "legacy.other" in e], score.errors
+    assert score.wrong == score.wrong_low, score.errors
+    assert score.accuracy >= 0.9, score.errors

@@ -107,8 +107,19 @@ def is_table3(grid: list[list[str]]) -> bool:
 
 
 def is_table4(grid: list[list[str]]) -> bool:
+    """行政复议 and (行政)诉讼 over result columns — named (维持, 纠正, 审结) or, as OCR of a poor
+    scan may leave them ("铺果准持", "千果溃正"), at least three headers with the 果 of 结果.
+
+    >>> is_table4([["行政复议", "行政诉讼"], ["结果维持", "结果纠正"]])
+    True
+    >>> is_table4([["行政复议", "", "行政诉讼"], ["铺果准持", "千果溃正", "舟他汉果", "其他结果"]])
+    True
+    >>> is_table4([["行政复议", "行政诉讼"], ["件数", "备注"]])
+    False
+    """
     text = grid_text(grid)
-    return "行政复议" in text and "行政诉讼" in text and bool(re.search(r"维持|纠正", text))
+    results = bool(re.search(r"维持|纠正|审结", text)) or text.count("果") >= 3
+    return "行政复议" in text and "诉讼" in text and results
 
 
 # --------------------------------------------------------------------------- table 三

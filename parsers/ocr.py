@@ -232,7 +232,7 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
     else:  # a colour scan: the page's own text in every colour (a red title stays)
         text_gray = flatten(_turn(text_gray, angle)).resize(gray.size, Image.Resampling.LANCZOS)
     rules = find_rules(gray, dpi)
-    tables = find_tables(gray, dpi, rules)
+    tables = find_tables(gray, dpi, rules, _seal_mask(image, angle, gray.size))
     # erase only the tables' rules, never a text stroke that merely looks like one
     hs, vs = [r for t in tables for r in t.hs], [r for t in tables for r in t.vs]
     clean = erase_rules(gray, hs, vs, dpi)
@@ -301,14 +301,18 @@ def _recheck_sums(table: TableBox, crops: dict[int, Image.Image], dpi: float) ->
 
 
 def find_tables(
-    gray: Image.Image, dpi: float, rules: tuple[list[Rule], list[Rule]] | None = None
+    gray: Image.Image,
+    dpi: float,
+    rules: tuple[list[Rule], list[Rule]] | None = None,
+    seal: np.ndarray | None = None,
 ) -> list[TableBox]:
-    """The ruled tables of a straight page: grids and merged cells (no text yet)."""
+    """The ruled tables of a straight page: grids and merged cells (no text yet); ``seal``
+    marks where a seal lies on the page (rules broken under it are bridged)."""
     # a rule may stop short of (or run past) the rule it meets by a few points
     found_hs, found_vs = rules or find_rules(gray, dpi)
     bridged = (
-        _bridged(found_hs, found_vs, _px(dpi, 1.5), _px(dpi, 6)),
-        _bridged(found_vs, found_hs, _px(dpi, 1.5), _px(dpi, 6)),
+        _bridged(found_hs, found_vs, _px(dpi, 1.5), _px(dpi, 6), seal),
+        _bridged(found_vs, found_hs, _px(dpi, 1.5), _px(dpi, 6), None if seal is None else seal.T),
     )
     hs, vs = _anchored(*bridged, _px(dpi, 6))
     vs = _open_ends(found_vs, vs, _px(dpi, 10), _px(dpi, 4))
@@ -462,6 +466,26 @@ def _grays(image: Image.Image) -> tuple[Image.Image | None, Image.Image]:
     channel = rgb[..., 0].astype(np.float32)
     channel[near_red] = np.minimum(255.0, channel[near_red] / 0.8)
     return gray, Image.fromarray(channel.astype(np.uint8), "L")
+
+
+def _seal_mask(image: Image.Image, angle: float, size: tuple[int, int]) -> np.ndarray | None:
+    """Where a red seal lies on the straightened page (``size``: the page as read), or None.
+
+    The seal's ink and a margin around it: the rules under it come out broken (faint
+    rules are brightened away with the seal's fringe), and :func:`find_tables` bridges them.
+    """
+    if image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr"):
+        return None
+    rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
+    red = (rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])) > 30
+    if float(red.mean()) < 0.0005:
+        return None
+    import cv2
+
+    margin = max(3, image.width // 150) | 1
+    mask = cv2.dilate(red.astype(np.uint8) * 255, np.ones((margin, margin), np.uint8))
+    turned = Image.fromarray(mask, "L").rotate(-angle, resample=Image.Resampling.NEAREST, fillcolor=0)
+    return np.asarray(turned.resize(size, Image.Resampling.NEAREST)) > 0
 
 
 def _gray(image: Image.Image) -> Image.Image:
@@ -690,13 +714,17 @@ def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule],
     return hs, vs
 
 
-def _bridged(rules: list[Rule], across: list[Rule], same: int, touch: int) -> list[Rule]:
+def _bridged(
+    rules: list[Rule], across: list[Rule], same: int, touch: int, hidden: np.ndarray | None = None
+) -> list[Rule]:
     """Collinear pieces of one rule joined across a gap of any length that lies inside a
     table's cell: both sides have a crossing rule through this line, and neither end of the
     gap is at one (a rule that stops at a crossing rule may stop there; one that stops in
     the middle of a cell was broken — by a seal's fringe, a fold, faint toner); and across
-    a short gap around one crossing rule (the ink lost where the two cross). A rule that
-    meets two crossing rules and ends in mid-cell runs on to the next one.
+    a short gap around one crossing rule (the ink lost where the two cross); and across any
+    gap that lies mostly under a seal (``hidden``: the seal's pixels along the line, indexed
+    by position along it and across it). A rule that meets two crossing rules and ends in
+    mid-cell runs on to the next one.
 
     >>> vs = [Rule(0, 0, 100), Rule(500, 0, 100)]
     >>> _bridged([Rule(50, 0, 200), Rule(51, 260, 500)], vs, 2, 4)
@@ -706,6 +734,10 @@ def _bridged(rules: list[Rule], across: list[Rule], same: int, touch: int) -> li
     >>> _bridged([Rule(50, 0, 197), Rule(50, 204, 500)], vs + [Rule(200, 0, 100)], 2, 4)  # lost at a crossing
     [Rule(pos=50, start=0, end=500)]
     >>> _bridged([Rule(50, 0, 420)], vs + [Rule(200, 0, 100)], 2, 4)  # its end lost in mid-cell
+    [Rule(pos=50, start=0, end=500)]
+    >>> seal = np.zeros((100, 600), dtype=bool)
+    >>> seal[:, 150:300] = True  # a seal over the gap, across a crossing rule at 200
+    >>> _bridged([Rule(50, 0, 150), Rule(50, 290, 500)], vs + [Rule(200, 0, 100)], 2, 4, seal)
     [Rule(pos=50, start=0, end=500)]
     """
     out: list[Rule] = []
@@ -725,7 +757,10 @@ def _bridged(rules: list[Rule], across: list[Rule], same: int, touch: int) -> li
                 mid_cell = inside and not at_rule and not within
                 # or broken only where it crosses a rule (ink lost at the crossing)
                 at_crossing = len(within) == 1 and piece.start - prev.end <= 2 * touch
-                if mid_cell or at_crossing:
+                under_seal = (
+                    hidden is not None and _hidden_share(hidden, piece.pos, prev.end, piece.start) >= 0.5
+                )
+                if mid_cell or at_crossing or under_seal:
                     prev.end = max(prev.end, piece.end)
                     continue
             line.append(Rule(piece.pos, piece.start, piece.end))
@@ -745,6 +780,15 @@ def _bridged(rules: list[Rule], across: list[Rule], same: int, touch: int) -> li
         out += line
         group = [rule] if rule is not None else []
     return sorted(out, key=lambda r: (r.pos, r.start))
+
+
+def _hidden_share(hidden: np.ndarray, pos: float, start: float, end: float) -> float:
+    """The share of the line at ``pos`` from ``start`` to ``end`` under the seal (``hidden``
+    is indexed [across, along])."""
+    row = round(pos)
+    if not 0 <= row < hidden.shape[0] or end <= start:
+        return 0.0
+    return float(hidden[row, max(0, int(start)) : max(0, int(end))].mean() or 0.0)
 
 
 def _open_ends(found: list[Rule], anchored: list[Rule], min_row: int, tol: int) -> list[Rule]:

@@ -150,15 +150,17 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 # The longest tests and modules (tens of seconds each under ``make test``; ``--durations``),
 # longest first. Only the order of the run depends on this list: a stale entry costs time.
 LONG_FIRST = (
-    "tests/test_bench_smoke.py",
     "tests/test_redis_crawl.py",
     "tests/test_scans.py",
+    "tests/test_wacz.py",
+    "tests/test_bench_smoke.py",
     "tests/test_site_pool.py",
     "tests/test_incremental.py::test_a_crawl_killed_with_sigkill",
+    "tests/test_surfaces_cli.py",
     "tests/test_discovery_generated.py::test_generated_portals",
     "tests/test_parse_stage.py::test_the_parse_stage_memory",
-    "tests/test_hostile.py",
     "tests/test_ocr.py",
+    "tests/test_hostile.py",
 )
 
 

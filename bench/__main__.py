@@ -87,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--parse-repeats", type=int, help="passes over the PDFs (best is kept)")
     p.add_argument("--parse-files", type=int, help="use only the first N PDFs")
     p.add_argument("--scan-docs", type=int, help="scan only the first N source PDFs (0: all)")
+    p.add_argument("--scan-pages", help="scan only these pages (1-based, e.g. 2,3) of each source PDF")
     p.add_argument("--many-sites", type=int, help="portals of the large many_sites crawl")
+    p.add_argument("--few-sites", type=int, default=10, help="portals of the small many_sites crawl")
     p.add_argument("--concurrent-sites", type=int, help="--concurrent-sites of the many_sites crawls")
     p.add_argument("--budget", type=float, help="seconds for the whole run (0: no limit)")
     p.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
@@ -173,7 +175,8 @@ def _run_sections(
     if "scan" in wanted:
         announce("scan")
         levels = ("office",) if args.quick else tuple(scanbench.LEVELS)
-        results["scan"] = scanbench.scan_section(levels, limit=sizes["scan_docs"] or None)
+        pages = tuple(int(n) for n in args.scan_pages.split(",")) if args.scan_pages else None
+        results["scan"] = scanbench.scan_section(levels, limit=sizes["scan_docs"] or None, pages=pages)
     if "reparse" in wanted:
         announce("reparse")
         # A rate needs a minute or two of reparsing; memory, next, needs more (10,000 pages).
@@ -212,7 +215,7 @@ def _many_sites(
 
     announce("many_sites")
     results["many_sites"] = many_sites_section(
-        _subdir(work, "many"), many=sizes["many_sites"], slots=args.concurrent_sites
+        _subdir(work, "many"), few=args.few_sites, many=sizes["many_sites"], slots=args.concurrent_sites
     )
 
 

@@ -76,7 +76,10 @@ def _share(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def scan_section(levels: tuple[str, ...] = LEVELS, limit: int | None = None) -> dict[str, Any]:
+def scan_section(
+    levels: tuple[str, ...] = LEVELS, limit: int | None = None, pages: tuple[int, ...] | None = None
+) -> dict[str, Any]:
+    """``limit``: the first sources only; ``pages``: only these pages (1-based) of each (a smoke run)."""
     from parsers import ocr
 
     if not ocr.available():
@@ -91,7 +94,7 @@ def scan_section(levels: tuple[str, ...] = LEVELS, limit: int | None = None) -> 
         total = per_level.setdefault(level, {"cells": 0, "exact": 0, "wrong": 0, "seconds": 0.0, "pages": 0})
         for draw in range(DRAWS.get(level, 1) if limit is None else 1):
             for src in sources()[:limit]:
-                score = score_scan(src.name, src.path, level, None, draw)
+                score = score_scan(src.name, src.path, level, pages, draw)
                 rows.append(
                     {
                         "source": src.name,
@@ -109,12 +112,12 @@ def scan_section(levels: tuple[str, ...] = LEVELS, limit: int | None = None) -> 
                     total[key] += getattr(score, key)
                 total["seconds"] += score.seconds
                 if level == "office" and draw == 0:
-                    values = truth(src.path).values
-                    found, seconds, pages = _baseline(scan_pdf(src.path, level), values)
+                    values = truth(src.path, pages).values
+                    found, seconds, scanned = _baseline(scan_pdf(src.path, level, pages), values)
                     baseline["figures"] += sum(v is not None for v in values.values())
                     baseline["found"] += found
                     baseline["seconds"] += seconds
-                    baseline["pages"] += pages
+                    baseline["pages"] += scanned
     summary = {
         level: {
             "cells_exact": round(t["exact"] / t["cells"], 4) if t["cells"] else None,

@@ -7,6 +7,9 @@ run in parallel (``pytest -n 2``, as ``make test`` does).
 - A test module with a module-scoped fixture (a crawl, a server, a browser) goes to one xdist
   worker whole, so the fixture is built once; every other test goes wherever a worker is free
   (:func:`pytest_xdist_make_scheduler`).
+- The longest tests start first (:data:`LONG_FIRST`, then every other ``slow`` one), so that at
+  the end both workers share out short tests rather than one long test running alone
+  (:func:`pytest_collection_modifyitems`).
 - Servers and subprocesses a test starts are stopped by the test (see
   ``tests.helpers.background``); a child process still alive when a worker's tests are done
   is killed and reported as an error, so none outlives the run.
@@ -144,11 +147,54 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.slow)
 
 
+# The longest tests and modules (tens of seconds each under ``make test``; ``--durations``),
+# longest first. Only the order of the run depends on this list: a stale entry costs time.
+LONG_FIRST = (
+    "tests/test_redis_crawl.py",
+    "tests/test_scans.py",
+    "tests/test_wacz.py",
+    "tests/test_bench_smoke.py",
+    "tests/test_site_pool.py",
+    "tests/test_incremental.py::test_a_crawl_killed_with_sigkill",
+    "tests/test_surfaces_cli.py",
+    "tests/test_discovery_generated.py::test_generated_portals",
+    "tests/test_parse_stage.py::test_the_parse_stage_memory",
+    "tests/test_ocr.py",
+    "tests/test_hostile.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests of :data:`LONG_FIRST` first, in its order, then the other ``slow`` ones, then
+    the rest, each group in collection order. A module with a module-scoped fixture moves as
+    one block (its fixture is made once, with or without xdist). Every xdist worker sorts its
+    collection the same way, and the scheduler hands tests out in this order."""
+
+    def rank(item: pytest.Item) -> int:
+        for place, prefix in enumerate(LONG_FIRST):
+            if item.nodeid.startswith(prefix):
+                return place
+        return len(LONG_FIRST) + (item.get_closest_marker("slow") is None)
+
+    def module(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    ranks = {id(item): rank(item) for item in items}
+    block: dict[str, int] = {}
+    for item in items:
+        if _has_module_fixture(config.rootpath / module(item)):
+            block[module(item)] = min(block.get(module(item), ranks[id(item)]), ranks[id(item)])
+    items.sort(key=lambda item: block.get(module(item), ranks[id(item)]))
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """Hand out tests one by one, except that a test module with a module-scoped fixture goes
-    to one worker whole, so the fixture is made once. (xdist's own ``loadgroup`` cannot group
-    under pytest 9: it renames node ids through an attribute pytest no longer reads.)"""
+    """Hand out tests one by one in the collection's order (longest first, above), except that
+    a test module with a module-scoped fixture goes to one worker whole, so the fixture is made
+    once. (xdist's own ``loadgroup`` cannot group under pytest 9: it renames node ids through an
+    attribute pytest no longer reads.)"""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # xdist would put the modules with most tests first
 
     class ModuleFixtureScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

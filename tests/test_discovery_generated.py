@@ -1,9 +1,9 @@
 """Discovery judged on generated portals (tests/mockportal/generator.py), not on one mock.
 
 A fixed set of seeds — every CMS family, pager, title, attachment and charset variant, the
-column 1–4 levels deep under sections of any name — is served on 127.0.0.1 and crawled by
-the real ``nianbao crawl`` in one run; every report and attachment the portals hold must be
-found, and nothing else taken for one. ``make fuzz-discovery N=500`` runs more seeds;
+column 1–4 levels deep under sections of any name — is served on loopback addresses (one a
+portal) and crawled by the real ``nianbao crawl`` in one run; every report and attachment the
+portals hold must be found, and nothing else taken for one. ``make fuzz-discovery N=500`` runs more seeds;
 ``make fuzz-discovery SEED=1234`` replays one.
 """
 

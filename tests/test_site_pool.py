@@ -14,7 +14,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from bench.many_sites import SmallPortal, generate
 from crawler.render import chromium_path
 from tests.helpers import FAST, run_cli
 from tests.mockportal import MockServer, Resource, Site
-from tests.mockportal.server import _Handler, _Server
 
 pytestmark = pytest.mark.skipif(
     chromium_path() is None, reason="Debian's chromium is not installed (make setup installs it)"
@@ -35,33 +33,6 @@ SHARED_ADDRESS = "127.0.9.1"  # two portals, two ports, one server
 TARPIT_ADDRESS = "127.0.9.2"
 SITE_TIMEOUT_S = 40  # ample for a small portal, even while the browser starts on a busy machine
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "application/javascript", ".json": "application/json"}
-
-
-class _BoundServer(_Server):
-    def __init__(self, address: str, mock: MockServer, site: str) -> None:
-        self.mock, self.site = mock, site
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
-        ThreadingHTTPServer.__init__(self, (address, 0), _Handler)
-
-
-class LoopbackServer(MockServer):
-    """The mock portal server, each site on the loopback address given for it."""
-
-    def __init__(self, sites: list[Site], addresses: dict[str, str]) -> None:
-        super().__init__(sites, proxy=False)
-        self.addresses = addresses
-
-    def _spawn(self, port: int, site: str | None) -> _Server:
-        assert site is not None
-        server = _BoundServer(self.addresses[site], self, site)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        self._servers.append((server, thread))
-        return server
-
-    def base_url(self, name: str) -> str:
-        return f"http://{self.addresses[name]}:{self._ports[name]}/"
 
 
 def _as_site(portal: SmallPortal) -> Site:
@@ -120,7 +91,7 @@ def test_many_portals_in_one_run(tmp_path: Path) -> None:
     addresses = {p.name: p.address for p in everything}
     assert sum(p.scripted for p in portals) == 10
     with (
-        LoopbackServer([_as_site(p) for p in everything], addresses) as server,
+        MockServer([_as_site(p) for p in everything], proxy=False, addresses=addresses) as server,
         tarpit(TARPIT_ADDRESS) as port,
     ):
         entries = [{"name": p.name, "start_urls": [server.base_url(p.name)]} for p in everything]

@@ -883,14 +883,28 @@ def judge(
     return score
 
 
+def loopback_address(index: int) -> str:
+    """A generated portal's own loopback address (127.0.30.1 on; ports are free ones, so
+    another crawl on the same address at the same time does not collide).
+
+    >>> loopback_address(0), loopback_address(250)
+    ('127.0.30.1', '127.0.31.1')
+    """
+    return f"127.0.{30 + index // 250}.{index % 250 + 1}"
+
+
 def crawl_seeds(seeds: list[int], tmp: Path, *, timeout: float = 900) -> Score:
-    """Serve the portals of ``seeds`` on 127.0.0.1 and crawl them in one ``nianbao crawl``."""
+    """Serve the portals of ``seeds`` on loopback addresses of their own (so the crawl takes
+    them for distinct servers and crawls many at once) and crawl them in one ``nianbao crawl``,
+    the portals with script-built lists first (they wait for the browser; the others run
+    meanwhile, none is left to run alone at the end)."""
     from tests.helpers import FAST, run_cli, sites_yaml_for
     from tests.mockportal.server import MockServer
 
-    portals = [generate(seed) for seed in seeds]
+    portals = sorted((generate(seed) for seed in seeds), key=lambda p: not p[0].script_mode)  # type: ignore[attr-defined]
     sites = [site for site, _ in portals]
-    with MockServer(sites, proxy=False) as server:
+    addresses = {site.name: loopback_address(i) for i, site in enumerate(sites)}
+    with MockServer(sites, proxy=False, addresses=addresses) as server:
         sites_file = sites_yaml_for(tmp / "sites.yaml", sites, server.base_url)
         result = run_cli(
             "crawl", "--sites", str(sites_file), "--data-dir", str(tmp / "data"), *FAST, timeout=timeout

@@ -1,7 +1,9 @@
 """Serve mock sites over real HTTP on 127.0.0.1: one port per site and/or one forward proxy.
 
 ``MockServer`` is a context manager. In *direct* mode every site gets its own port
-(``base_url(name)`` → ``http://127.0.0.1:P/``). In *proxy* mode one port (``proxy_url``) acts as
+(``base_url(name)`` → ``http://127.0.0.1:P/``), on a loopback address of its own if given one
+(``addresses``: a crawl takes sites on one address for one server and crawls them one at a
+time, sites on distinct addresses at once). In *proxy* mode one port (``proxy_url``) acts as
 an HTTP forward proxy: absolute-URI requests (``GET http://www.weihai.nianbao.test/ HTTP/1.1``)
 are answered by the site with that host name, so crawlers can use the sites' real host names
 without DNS (``.test`` never resolves). CONNECT (HTTPS tunnelling) is not supported.
@@ -137,12 +139,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, mock: MockServer, site: str | None) -> None:
+    def __init__(self, port: int, mock: MockServer, site: str | None, address: str = "127.0.0.1") -> None:
         self.mock = mock
         self.site = site  # None: forward proxy
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__((address, port), _Handler)
 
     def get_request(self) -> tuple[socket.socket, object]:
         sock, addr = super().get_request()
@@ -286,7 +288,8 @@ class MockServer:
     """Serve ``sites`` on 127.0.0.1 (see the module docstring). Use as a context manager.
 
     ``proxy_port`` fixes the proxy's port (0: any free port); ``proxy_url`` is ``""`` when
-    ``proxy=False``.
+    ``proxy=False``. ``addresses``: site name → the loopback address (127.x.y.z) it is served on
+    in direct mode (default 127.0.0.1).
     """
 
     def __init__(
@@ -296,6 +299,7 @@ class MockServer:
         direct: bool = True,
         proxy: bool = True,
         proxy_port: int = 0,
+        addresses: dict[str, str] | None = None,
     ) -> None:
         if not (direct or proxy):
             raise ValueError("MockServer needs direct or proxy mode")
@@ -307,6 +311,7 @@ class MockServer:
         self._lock = threading.Lock()
         self._servers: list[tuple[_Server, threading.Thread]] = []
         self._ports: dict[str, int] = {}
+        self._addresses = dict(addresses or {})
         self.requests: list[tuple[str, str, str]] = []
         self.posts: list[tuple[str, str, bytes]] = []
         self.proxy_url = ""
@@ -332,7 +337,7 @@ class MockServer:
             raise
 
     def _spawn(self, port: int, site: str | None) -> _Server:
-        server = _Server(port, self, site)
+        server = _Server(port, self, site, self._address(site))
         thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -354,10 +359,13 @@ class MockServer:
 
     # -- API
     def base_url(self, name: str) -> str:
-        """``http://127.0.0.1:P/`` of a site in direct mode."""
+        """``http://127.0.0.1:P/`` (or the site's own address) of a site in direct mode."""
         if name not in self._ports:
             raise KeyError(f"no direct port for {name!r} (direct mode off or unknown site)")
-        return f"http://127.0.0.1:{self._ports[name]}/"
+        return f"http://{self._address(name)}:{self._ports[name]}/"
+
+    def _address(self, site: str | None) -> str:
+        return self._addresses.get(site or "", "127.0.0.1")
 
     def proxy_env(self) -> dict[str, str]:
         """This process's environment with every HTTP(S) request sent through the proxy (so a

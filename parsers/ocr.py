@@ -542,51 +542,166 @@ def _turn(gray: Image.Image, angle: float) -> Image.Image:
 
 # ----------------------------------------------------------------------------- ruling lines
 
-
-def _long_runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int, int]]:
-    """(row, start, end) of every horizontal run of True at least ``min_len`` long."""
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    diff = np.diff(padded, axis=1)
-    rows_s, starts = np.nonzero(diff == 1)
-    _, ends = np.nonzero(diff == -1)  # same row order as the starts
-    keep = ends - starts >= min_len
-    return list(zip(rows_s[keep].tolist(), starts[keep].tolist(), ends[keep].tolist(), strict=True))
+DASHED_PAGE = 0.25  # share of a page's rule length in broken pieces that makes it a page of dashed rules
 
 
-def _rules_along_rows(
-    runs: list[tuple[int, int, int]], gap: int, min_len: int, max_thick: int = 8
-) -> list[Rule]:
-    """Rules from long thin runs: runs on adjacent rows are one line (a rule is a few pixels
-    thick and may drift a pixel or two across the page); along it, pieces less than ``gap``
-    apart are joined (crossing rules and nearby text break it).
+def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
+    """Horizontal and vertical ruling lines of a straight page, in pixels.
 
-    >>> _rules_along_rows([(10, 0, 50), (11, 40, 90), (11, 95, 140), (30, 0, 20)], 8, 30)
-    [Rule(pos=11, start=0, end=140)]
+    Morphological line extraction (OpenCV) on the page binarised against its *local*
+    background (a copier's shadow, a shaded header row and light gray toner do not move one
+    global threshold). Solid rules: small gaps along a line are closed, then only ink that
+    stays after an opening by a line longer than any character stroke is kept; specks vanish.
+
+    Faint rules come back from the scan as short dashes with gaps of a few millimetres, which
+    that opening erases. So the dashes are found too (:func:`_dashes`: ink thin across the
+    line, gaps up to ~1 mm closed, pieces a few points long with paper on both sides) and
+    collinear pieces joined over gaps of up to 5 mm. A run of dashes is a rule only when it is
+    mostly ink and has paper along it (the strokes of a text line have ink beside them). Only
+    on a page whose rules are mostly such runs are they used: on a page of solid rules, a run
+    of dashes is text (a "——" in a cell), never a rule.
     """
-    rows: list[list[tuple[int, int, int]]] = []
-    for run in sorted(runs):
-        if rows and run[0] - rows[-1][-1][0] <= 1:
-            rows[-1].append(run)
+    import cv2
+
+    pixels = np.ascontiguousarray(np.asarray(gray, dtype=np.uint8))
+    block = _px(dpi, 10) | 1  # about two characters: the local background
+    ink = cv2.adaptiveThreshold(pixels, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
+    marks = _without_specks(ink, dpi)
+    hs = _rules_along(ink, marks, dpi)
+    vs = _rules_along(np.ascontiguousarray(ink.T), np.ascontiguousarray(marks.T), dpi)
+    dashed = _length(hs.dashed + vs.dashed)
+    if dashed < DASHED_PAGE * (dashed + _length(hs.joined + vs.joined)):
+        return hs.solid, vs.solid
+    return _in_order(hs.joined + hs.dashed), _in_order(vs.joined + vs.dashed)
+
+
+@dataclass(slots=True)
+class _Found:
+    """One direction's rules: from solid pieces alone; from solid pieces and dashes, where the
+    solid pieces make most of the rule; and runs of dashes that pass as rules."""
+
+    solid: list[Rule]
+    joined: list[Rule]
+    dashed: list[Rule]
+
+
+def _rules_along(ink: np.ndarray, marks: np.ndarray, dpi: float) -> _Found:
+    """Horizontal rules of a binarised page (its transpose gives the vertical ones)."""
+    min_len = _px(dpi, 14)  # a rule is longer than any character stroke of body text
+    same = _px(dpi, 1.5)  # pieces this close across the line are one line
+    solid = _pieces(_line_mask(ink, _px(dpi, 0.8), min_len), dpi)
+    dashes = _dashes(ink, marks, dpi)
+    found = _Found([_joined(run) for run in _join_collinear(solid, same, _px(dpi, 8), min_len)], [], [])
+    is_solid = {id(p) for p in solid}
+    for run in _join_collinear(solid + dashes, same, _px(dpi, 14), min_len):
+        rule = _joined(run)
+        span = rule.end - rule.start
+        if sum(p.end - p.start for p in run if id(p) in is_solid) >= 0.8 * span:
+            found.joined.append(rule)
+        elif _length(run) >= 0.5 * span and _beside(marks, rule, dpi) <= 0.15:
+            found.dashed.append(rule)
+    return found
+
+
+def _line_mask(ink: np.ndarray, gap: int, length: int) -> np.ndarray:
+    """Ink along horizontal lines: gaps up to ``gap`` closed, a pixel of drift across allowed,
+    then only what an opening by a line ``length`` long leaves."""
+    import cv2
+
+    def kernel(rows: int, cols: int) -> np.ndarray:
+        return cv2.getStructuringElement(cv2.MORPH_RECT, (cols, rows))
+
+    mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel(1, gap))
+    mask = cv2.dilate(mask, kernel(3, 1))  # a rule drifts a pixel across the page
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel(1, length))
+
+
+def _dashes(ink: np.ndarray, marks: np.ndarray, dpi: float) -> list[Rule]:
+    """Short horizontal pieces of thin ink with paper above and below: the dashes a faint,
+    broken rule leaves (a text stroke has other strokes of its character beside it)."""
+    import cv2
+
+    across = cv2.getStructuringElement(cv2.MORPH_RECT, (1, _px(dpi, 3) + 1))
+    thin = ink & ~cv2.morphologyEx(ink, cv2.MORPH_OPEN, across)  # thicker than a rule: not one
+    pieces = _pieces(_line_mask(thin, _px(dpi, 3), _px(dpi, 3)), dpi)
+    return [p for p in pieces if _beside(marks, p, dpi) <= 0.4]
+
+
+def _pieces(mask: np.ndarray, dpi: float) -> list[Rule]:
+    """The connected parts of a horizontal line mask, as rules (filled areas left out)."""
+    import cv2
+
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    max_thick = _px(dpi, 4)  # thicker: a photo, a black bar, not a line
+    return [Rule(round(y + h / 2), x, x + w) for x, y, w, h, _ in stats[1:n].tolist() if h <= max_thick]
+
+
+def _beside(marks: np.ndarray, rule: Rule, dpi: float) -> float:
+    """Share of a horizontal rule's length with ink 1–2 pt above or below it."""
+    near, far = _px(dpi, 1), _px(dpi, 2)
+    pos, x0, x1 = int(rule.pos), int(rule.start), int(rule.end)
+    if x1 <= x0:
+        return 1.0
+    above = marks[max(0, pos - far) : max(0, pos - near), x0:x1].any(axis=0)
+    below = marks[pos + near : pos + far, x0:x1].any(axis=0)
+    return float((above | below).mean())
+
+
+def _without_specks(ink: np.ndarray, dpi: float) -> np.ndarray:
+    """The binarised page without specks of dust (smaller than about a point square)."""
+    import cv2
+
+    _, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] > 1.5 * _px(dpi, 1) ** 2
+    keep[0] = False
+    return keep[labels]
+
+
+def _join_collinear(pieces: list[Rule], same: int, gap: int, min_len: int) -> list[list[Rule]]:
+    """Pieces at one position (neighbours within ``same``) less than ``gap`` apart along it,
+    grouped into runs; runs shorter than ``min_len`` are left out.
+
+    >>> runs = _join_collinear([Rule(10, 0, 50), Rule(11, 60, 90), Rule(30, 0, 40)], 2, 15, 30)
+    >>> [[(p.pos, p.start) for p in run] for run in runs]
+    [[(10, 0), (11, 60)], [(30, 0)]]
+    """
+    bands: list[list[Rule]] = []
+    for p in sorted(pieces, key=lambda r: r.pos):
+        if bands and p.pos - bands[-1][-1].pos <= same:
+            bands[-1].append(p)
         else:
-            rows.append([run])
-    rules: list[Rule] = []
-    for band in rows:
-        if band[-1][0] - band[0][0] >= 2 * max_thick:
-            continue  # a filled area (a shaded bar, a photo), not a line
-        inked: dict[int, int] = {}
-        for row, start, end in band:
-            inked[row] = inked.get(row, 0) + end - start
-        pos = max(inked, key=lambda r: inked[r])  # the line's core row
-        spans = sorted((start, end) for _, start, end in band)
-        merged = [list(spans[0])]
-        for start, end in spans[1:]:
-            if start - merged[-1][1] <= gap:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        rules += [Rule(pos, s0, s1) for s0, s1 in merged if s1 - s0 >= min_len]
-    return rules
+            bands.append([p])
+    runs: list[list[Rule]] = []
+    for band in bands:
+        band.sort(key=lambda r: r.start)
+        run, end = [band[0]], band[0].end
+        for p in band[1:]:
+            if p.start - end > gap:
+                runs.append(run)
+                run, end = [], p.end
+            run.append(p)
+            end = max(end, p.end)
+        runs.append(run)
+    return [r for r in runs if max(p.end for p in r) - min(p.start for p in r) >= min_len]
+
+
+def _joined(run: list[Rule]) -> Rule:
+    """One rule over a run of pieces, at their length-weighted position.
+
+    >>> _joined([Rule(10, 0, 50), Rule(11, 60, 110)])
+    Rule(pos=10, start=0, end=110)
+    """
+    weight = max(1.0, _length(run))
+    pos = sum(p.pos * (p.end - p.start) for p in run) / weight
+    return Rule(round(pos), min(p.start for p in run), max(p.end for p in run))
+
+
+def _length(rules: list[Rule]) -> float:
+    return float(sum(r.end - r.start for r in rules))
+
+
+def _in_order(rules: list[Rule]) -> list[Rule]:
+    return sorted(rules, key=lambda r: (r.pos, r.start))
 
 
 def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule], list[Rule]]:
@@ -624,68 +739,6 @@ def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule],
             break
         hs, vs = kept_h, kept_v
     return hs, vs
-
-
-def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
-    """Horizontal and vertical ruling lines of a straight page, in pixels.
-
-    Morphological line extraction (OpenCV) on the page binarised against its *local*
-    background (a copier's shadow, a shaded header row and faint toner do not move one
-    global threshold): small gaps along a line are closed, then only ink that stays after
-    an opening by a line longer than any character stroke is kept. Specks vanish in the
-    opening; pieces of one rule broken by fading are joined along it.
-    """
-    import cv2
-
-    pixels = np.ascontiguousarray(np.asarray(gray, dtype=np.uint8))
-    block = _px(dpi, 10) | 1  # about two characters: the local background
-    ink = cv2.adaptiveThreshold(pixels, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
-    min_len = _px(dpi, 14)  # a rule is longer than any character stroke of body text
-    gap = _px(dpi, 0.8)  # less than the space between two characters' strokes
-    out = []
-    for horizontal in (True, False):
-        along = (1, gap) if horizontal else (gap, 1)  # (rows, cols) of a kernel along the line
-        across = (3, 1) if horizontal else (1, 3)  # a rule drifts a pixel across the page
-        line = (1, min_len) if horizontal else (min_len, 1)
-        mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along[::-1]))
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, across[::-1]))
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, line[::-1]))
-        out.append(_line_rules(mask, horizontal, dpi, min_len))
-    return out[0], out[1]
-
-
-def _line_rules(mask: np.ndarray, horizontal: bool, dpi: float, min_len: int) -> list[Rule]:
-    """Rules from the connected parts of a line mask; collinear pieces a little apart are one."""
-    import cv2
-
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    max_thick = _px(dpi, 4)
-    pieces: list[Rule] = []
-    for x, y, w, h, _area in stats[1:n].tolist():
-        length, thick = (w, h) if horizontal else (h, w)
-        if thick > max_thick:
-            continue  # a filled area (a photo, a black bar), not a line
-        pos = (y + h / 2) if horizontal else (x + w / 2)
-        start = x if horizontal else y
-        pieces.append(Rule(round(pos), start, start + length))
-    return _join_collinear(pieces, _px(dpi, 1.5), _px(dpi, 8), min_len)
-
-
-def _join_collinear(pieces: list[Rule], same: int, gap: int, min_len: int) -> list[Rule]:
-    """Pieces at one position (within ``same``) less than ``gap`` apart joined into one rule.
-
-    >>> _join_collinear([Rule(10, 0, 50), Rule(11, 60, 90), Rule(30, 0, 40)], 2, 15, 30)
-    [Rule(pos=10, start=0, end=90), Rule(pos=30, start=0, end=40)]
-    """
-    rules: list[Rule] = []
-    for p in sorted(pieces, key=lambda r: (r.pos, r.start)):
-        for r in reversed(rules[-8:]):
-            if abs(r.pos - p.pos) <= same and p.start - r.end <= gap and p.end - r.start >= 0:
-                r.start, r.end = min(r.start, p.start), max(r.end, p.end)
-                break
-        else:
-            rules.append(Rule(p.pos, p.start, p.end))
-    return sorted((r for r in rules if r.end - r.start >= min_len), key=lambda r: (r.pos, r.start))
 
 
 def erase_rules(gray: Image.Image, hs: list[Rule], vs: list[Rule], dpi: float) -> Image.Image:

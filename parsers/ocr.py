@@ -60,6 +60,7 @@ OpenCV (``opencv-python-headless``).
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -255,9 +256,23 @@ def find_tables(
     # a rule may stop short of (or run past) the rule it meets by a few points
     hs, vs = _anchored(*(rules or find_rules(gray, dpi)), _px(dpi, 6))
     tables = []
+    ink: np.ndarray | None = None
     for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
         grid = _table_grid(h, v, dpi)
-        if grid is not None:
+        if grid is None:
+            continue
+        ink = _solid(_ink(gray)) if ink is None else ink
+        # a vertical rule lost in places (faint, broken) leaves cells with two figures side by
+        # side: the paper between them is the rule's place; where that does not settle it,
+        # the grid is only half found, and a half-found grid reads worse than none (the
+        # table is then rebuilt from the page's word boxes, see aligned_tables)
+        for _ in range(4):
+            gutters = _gutters(ink, grid, dpi)
+            if not gutters:
+                break
+            v = v + gutters
+            grid = make_grid(h, v, _px(dpi, 4))
+        if not gutters:
             tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
     return tables
 
@@ -767,6 +782,70 @@ def _table_grid(hs: list[Rule], vs: list[Rule], dpi: float) -> Grid | None:
     if (len(xs) - 1) * (len(ys) - 1) < 2 or xs[-1] - xs[0] < dpi:
         return None  # a framed box, or a big character's strokes ("田" in a title)
     return grid
+
+
+def _gutters(ink: np.ndarray, grid: Grid, dpi: float) -> list[Rule]:
+    """Vertical rules the grid lacks: one through the widest gap of each cell that holds two
+    marks side by side with more paper between them than a line of its text is high (a
+    label's words and a figure's digits sit closer), at a column line of the grid where one
+    runs through the gap (the rule was found in other rows), else the gap's middle."""
+    inset = _px(dpi, 2)
+    out = []
+    for r0, c0, r1, c1 in merged_cells(grid):
+        x0, x1 = round(grid.xs[c0]) + inset, round(grid.xs[c1]) - inset
+        y0, y1 = round(grid.ys[r0]) + inset, round(grid.ys[r1]) - inset
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        gap = _widest_gap(ink[y0:y1, x0:x1], _px(dpi, 1), _px(dpi, 3), _px(dpi, 6))
+        if gap is None:
+            continue
+        left, right = x0 + gap[0], x0 + gap[1]
+        lines = [x for x in grid.xs[c0 + 1 : c1] if left <= x <= right]
+        x = min(lines, key=lambda x: abs(x - (left + right) / 2)) if lines else (left + right) / 2
+        out.append(Rule(x, grid.ys[r0], grid.ys[r1]))
+    return out
+
+
+def _widest_gap(ink: np.ndarray, join: int, least: int, text: int) -> tuple[int, int] | None:
+    """(start, end) of the widest paper between marks side by side on the lines of text of a
+    cell's ink, when it is wider than one and a half lines' height (at least ``text`` high: a
+    line cut by a rule through it is lower than its text); lines are rows of ink at least
+    ``least`` high (thin leftovers of rules are none), gaps up to ``join`` closed.
+
+    >>> cell = np.zeros((30, 200), dtype=bool)
+    >>> cell[5:25, 10:30] = cell[5:25, 150:170] = True  # two figures far apart
+    >>> _widest_gap(cell, 2, 6, 15)
+    (30, 150)
+    >>> cell[5:25, 60:80] = True  # three close together: words of one label
+    >>> _widest_gap(cell[:, :100], 2, 6, 15) is None
+    True
+    """
+    lines = [(a, b) for a, b in _runs(ink.any(axis=1), join) if b - a >= least]
+    if not lines:
+        return None
+    height = max([text] + [b - a for a, b in lines])
+    on_lines = np.zeros(ink.shape[0], dtype=bool)
+    for a, b in lines:
+        on_lines[a:b] = True
+    marks = _runs(ink[on_lines].any(axis=0), round(1.5 * height))
+    if len(marks) < 2:
+        return None
+    return max(((a[1], b[0]) for a, b in itertools.pairwise(marks)), key=lambda g: g[1] - g[0])
+
+
+def _runs(profile: np.ndarray, join: int) -> list[tuple[int, int]]:
+    """(start, end) of the runs of True in a profile; runs at most ``join`` apart are one.
+
+    >>> _runs(np.array([0, 1, 1, 0, 1, 0, 0, 0, 1], dtype=bool), 2)
+    [(1, 5), (8, 9)]
+    """
+    idx = np.flatnonzero(profile)
+    if not len(idx):
+        return []
+    breaks = np.flatnonzero(np.diff(idx) - 1 > join)
+    starts = [int(idx[0])] + [int(idx[b + 1]) for b in breaks]
+    ends = [int(idx[b]) + 1 for b in breaks] + [int(idx[-1]) + 1]
+    return list(zip(starts, ends, strict=True))
 
 
 @dataclass(slots=True)

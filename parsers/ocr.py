@@ -77,7 +77,7 @@ from PIL import Image, ImageOps
 
 from parsers.document import Block, BlockKind, Cell, ParseError, Table
 from parsers.forms import snap_label
-from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
+from parsers.grid import Grid, Rule, make_grid, merged_cells, nearest, rule_groups
 from parsers.layout import OCR, group_lines, is_heading, line_text, paragraphs
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
 from parsers.ocr_align import align_tables
@@ -254,13 +254,20 @@ def find_tables(
 ) -> list[TableBox]:
     """The ruled tables of a straight page: grids and merged cells (no text yet)."""
     # a rule may stop short of (or run past) the rule it meets by a few points
-    hs, vs = _anchored(*(rules or find_rules(gray, dpi)), _px(dpi, 6))
+    every_h, every_v = rules or find_rules(gray, dpi)
+    hs, vs = _anchored(every_h, every_v, _px(dpi, 6))
     tables = []
     ink: np.ndarray | None = None
     for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
         grid = _table_grid(h, v, dpi)
         if grid is None:
             continue
+        # a rule broken inside a cell (faint dashes lost next to its text) is one rule there;
+        # its pieces that meet no other rule (left out above) lie on the grid's lines
+        tol, on = _px(dpi, 4), _px(dpi, 1.5)
+        h = _bridged(h + _on_lines(every_h, grid.ys, grid.xs, on), grid.ys, grid.xs, tol)
+        v = _bridged(v + _on_lines(every_v, grid.xs, grid.ys, on), grid.xs, grid.ys, tol)
+        grid = make_grid(h, v, tol)
         ink = _solid(_ink(gray)) if ink is None else ink
         # a vertical rule lost in places (faint, broken) leaves cells with two figures side by
         # side: the paper between them is the rule's place; where that does not settle it,
@@ -613,7 +620,7 @@ def _rules_along(ink: np.ndarray, marks: np.ndarray, dpi: float) -> _Found:
         span = rule.end - rule.start
         if sum(p.end - p.start for p in run if id(p) in is_solid) >= 0.8 * span:
             found.joined.append(rule)
-        elif _length(run) >= 0.5 * span and _beside(marks, rule, dpi) <= 0.15:
+        elif _length(run) >= 0.3 * span and _beside(marks, rule, dpi) <= 0.15:
             found.dashed.append(rule)
     return found
 
@@ -742,10 +749,10 @@ def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule],
         ]
         if len(meets) < 2:
             return None
-        first, last = min(meets), max(meets)
-        start = r.start if r.start >= first - touch else first
-        end = r.end if r.end <= last + touch else last
-        return Rule(r.pos, start, end)
+        # a rule that ran past the outermost rule it meets ends there (a few points past it
+        # would add a sliver of a column); one that stops short of it stays short (a "——"
+        # placeholder in a cell stops short of both sides, and must not touch them)
+        return Rule(r.pos, max(r.start, min(meets)), min(r.end, max(meets)))
 
     for _ in range(4):  # dropping rules may strand others: repeat until nothing changes
         kept_h = [k for h in hs if (k := met(h, vs)) is not None]
@@ -782,6 +789,44 @@ def _table_grid(hs: list[Rule], vs: list[Rule], dpi: float) -> Grid | None:
     if (len(xs) - 1) * (len(ys) - 1) < 2 or xs[-1] - xs[0] < dpi:
         return None  # a framed box, or a big character's strokes ("田" in a title)
     return grid
+
+
+def _on_lines(rules: list[Rule], at: list[float], across: list[float], tol: float) -> list[Rule]:
+    """The rules that lie on one of the grid lines ``at`` (within ``tol``), within the grid,
+    put on it.
+
+    >>> _on_lines([Rule(1, 10, 50), Rule(25, 10, 50), Rule(50, 90, 150)], [0, 50], [0, 100], 2)
+    [Rule(pos=0, start=10, end=50)]
+    """
+    lo, hi = across[0] - tol, across[-1] + tol
+    on = [(at[nearest(at, r.pos)], r) for r in rules if lo <= r.start and r.end <= hi]
+    return [Rule(line, r.start, r.end) for line, r in on if abs(line - r.pos) <= tol]
+
+
+def _bridged(rules: list[Rule], at: list[float], across: list[float], tol: float) -> list[Rule]:
+    """A table's rules along each grid line (``at``) joined over gaps that leave no whole
+    cell open: a gap over a whole cell (between two lines ``across``) is a merged cell's, any
+    shorter one is a break in the rule.
+
+    >>> rules = [Rule(0, 0, 40), Rule(0, 60, 200), Rule(50, 0, 100), Rule(50, 200, 300)]
+    >>> _bridged(rules, [0, 50], [0, 100, 200, 300], 4)
+    [Rule(pos=0, start=0, end=200), Rule(pos=50, start=0, end=100), Rule(pos=50, start=200, end=300)]
+    """
+    by_line: dict[int, list[Rule]] = {}
+    for r in rules:
+        by_line.setdefault(nearest(at, r.pos), []).append(r)
+    out = []
+    for line in sorted(by_line):
+        joined: list[Rule] = []
+        for r in sorted(by_line[line], key=lambda r: r.start):
+            last = joined[-1] if joined else None
+            open_cells = [x for x in across if last and last.end - tol <= x <= r.start + tol]
+            if last is not None and len(open_cells) < 2:
+                joined[-1] = Rule(last.pos, last.start, max(last.end, r.end))
+            else:
+                joined.append(Rule(r.pos, r.start, r.end))
+        out += joined
+    return out
 
 
 def _gutters(ink: np.ndarray, grid: Grid, dpi: float) -> list[Rule]:
@@ -873,8 +918,9 @@ def _cell_crops(gray: Image.Image, table: TableBox, dpi: float) -> Iterator[tupl
     least = _px(dpi, 2.2)  # a mark this tall or wide is print; specks of dust are smaller
     grid = table.grid
     for box in table.cells:
-        x0, x1 = round(grid.xs[box.c0]) + inset, round(grid.xs[box.c1]) - inset
-        y0, y1 = round(grid.ys[box.r0]) + inset, round(grid.ys[box.r1]) - inset
+        # within the page: a grid rebuilt from word boxes may reach past its edge
+        x0, x1 = max(0, round(grid.xs[box.c0]) + inset), min(gray.width, round(grid.xs[box.c1]) - inset)
+        y0, y1 = max(0, round(grid.ys[box.r0]) + inset), min(gray.height, round(grid.ys[box.r1]) - inset)
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         n, _, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(ink[y0:y1, x0:x1]))

@@ -590,7 +590,10 @@ def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
     ink = cv2.adaptiveThreshold(pixels, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
     marks = _without_specks(ink, dpi)
     hs = _rules_along(ink, marks, dpi)
-    vs = _rules_along(np.ascontiguousarray(ink.T), np.ascontiguousarray(marks.T), dpi)
+    # vertical dashes from the page without the horizontal rules: where a rule crosses a
+    # character's stroke, its ink would lengthen the stroke into a dash of a rule
+    crossed = _without(ink, hs.solid + hs.joined + hs.dashed, _px(dpi, 1))
+    vs = _rules_along(np.ascontiguousarray(ink.T), np.ascontiguousarray(marks.T), dpi, crossed.T)
     dashed = _length(hs.dashed + vs.dashed)
     if dashed < DASHED_PAGE * (dashed + _length(hs.joined + vs.joined)):
         return hs.solid, vs.solid
@@ -607,12 +610,15 @@ class _Found:
     dashed: list[Rule]
 
 
-def _rules_along(ink: np.ndarray, marks: np.ndarray, dpi: float) -> _Found:
-    """Horizontal rules of a binarised page (its transpose gives the vertical ones)."""
+def _rules_along(
+    ink: np.ndarray, marks: np.ndarray, dpi: float, dash_ink: np.ndarray | None = None
+) -> _Found:
+    """Horizontal rules of a binarised page (its transpose gives the vertical ones); dashes
+    are looked for in ``dash_ink`` when given."""
     min_len = _px(dpi, 14)  # a rule is longer than any character stroke of body text
     same = _px(dpi, 1.5)  # pieces this close across the line are one line
     solid = _pieces(_line_mask(ink, _px(dpi, 0.8), min_len), dpi)
-    dashes = _dashes(ink, marks, dpi)
+    dashes = _dashes(ink if dash_ink is None else np.ascontiguousarray(dash_ink), marks, dpi)
     found = _Found([_joined(run) for run in _join_collinear(solid, same, _px(dpi, 8), min_len)], [], [])
     is_solid = {id(p) for p in solid}
     for run in _join_collinear(solid + dashes, same, _px(dpi, 14), min_len):
@@ -623,6 +629,14 @@ def _rules_along(ink: np.ndarray, marks: np.ndarray, dpi: float) -> _Found:
         elif _length(run) >= 0.3 * span and _beside(marks, rule, dpi) <= 0.15:
             found.dashed.append(rule)
     return found
+
+
+def _without(ink: np.ndarray, rules: list[Rule], half: int) -> np.ndarray:
+    """The binarised page with horizontal rules (``half`` pixels either side) made paper."""
+    out = ink.copy()
+    for r in rules:
+        out[max(0, int(r.pos) - half) : int(r.pos) + half + 1, max(0, int(r.start)) : int(r.end) + 1] = 0
+    return out
 
 
 def _line_mask(ink: np.ndarray, gap: int, length: int) -> np.ndarray:
@@ -805,10 +819,10 @@ def _on_lines(rules: list[Rule], at: list[float], across: list[float], tol: floa
 
 def _bridged(rules: list[Rule], at: list[float], across: list[float], tol: float) -> list[Rule]:
     """A table's rules along each grid line (``at``) joined over gaps that leave no whole
-    cell open: a gap over a whole cell (between two lines ``across``) is a merged cell's, any
-    shorter one is a break in the rule.
+    cell open, and run on to the table's border over the same: a gap over a whole cell
+    (between two lines ``across``) is a merged cell's, any shorter one is a break in the rule.
 
-    >>> rules = [Rule(0, 0, 40), Rule(0, 60, 200), Rule(50, 0, 100), Rule(50, 200, 300)]
+    >>> rules = [Rule(0, 0, 40), Rule(0, 60, 200), Rule(50, 0, 100), Rule(50, 200, 280)]
     >>> _bridged(rules, [0, 50], [0, 100, 200, 300], 4)
     [Rule(pos=0, start=0, end=200), Rule(pos=50, start=0, end=100), Rule(pos=50, start=200, end=300)]
     """
@@ -825,6 +839,12 @@ def _bridged(rules: list[Rule], at: list[float], across: list[float], tol: float
                 joined[-1] = Rule(last.pos, last.start, max(last.end, r.end))
             else:
                 joined.append(Rule(r.pos, r.start, r.end))
+        # so is a rule that stops short of the border inside its last cell
+        first, last = joined[0], joined[-1]
+        if sum(x <= first.start + tol for x in across) < 2:
+            first.start = min(first.start, across[0])
+        if sum(x >= last.end - tol for x in across) < 2:
+            last.end = max(last.end, across[-1])
         out += joined
     return out
 
@@ -833,21 +853,25 @@ def _gutters(ink: np.ndarray, grid: Grid, dpi: float) -> list[Rule]:
     """Vertical rules the grid lacks: one through the widest gap of each cell that holds two
     marks side by side with more paper between them than a line of its text is high (a
     label's words and a figure's digits sit closer), at a column line of the grid where one
-    runs through the gap (the rule was found in other rows), else the gap's middle."""
+    runs through the gap (the rule was found in other rows), else at the middle of the gaps
+    that most such cells share."""
     inset = _px(dpi, 2)
-    out = []
+    gaps = []
     for r0, c0, r1, c1 in merged_cells(grid):
         x0, x1 = round(grid.xs[c0]) + inset, round(grid.xs[c1]) - inset
         y0, y1 = round(grid.ys[r0]) + inset, round(grid.ys[r1]) - inset
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         gap = _widest_gap(ink[y0:y1, x0:x1], _px(dpi, 1), _px(dpi, 3), _px(dpi, 6))
-        if gap is None:
-            continue
-        left, right = x0 + gap[0], x0 + gap[1]
-        lines = [x for x in grid.xs[c0 + 1 : c1] if left <= x <= right]
-        x = min(lines, key=lambda x: abs(x - (left + right) / 2)) if lines else (left + right) / 2
-        out.append(Rule(x, grid.ys[r0], grid.ys[r1]))
+        if gap is not None:
+            gaps.append((x0 + gap[0], x0 + gap[1], grid.ys[r0], grid.ys[r1], grid.xs[c0 + 1 : c1]))
+    middles = [(left + right) / 2 for left, right, *_ in gaps]
+    out = []
+    for k, (left, right, top, bottom, lines) in enumerate(gaps):
+        # of the gaps' middles in this one, the one in the most gaps (the column's line)
+        inside = [x for x in lines if left <= x <= right] or [m for m in middles if left <= m <= right]
+        shared = [(sum(g[0] <= x <= g[1] for g in gaps), -abs(x - middles[k]), x) for x in inside]
+        out.append(Rule(max(shared)[2], top, bottom))
     return out
 
 

@@ -60,6 +60,7 @@ OpenCV (``opencv-python-headless``).
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -76,7 +77,7 @@ from PIL import Image, ImageOps
 
 from parsers.document import Block, BlockKind, Cell, ParseError, Table
 from parsers.forms import TABLE3_ROWS, labels_by_order, snap_label
-from parsers.grid import Grid, Rule, make_grid, merged_cells, rule_groups
+from parsers.grid import Grid, Rule, make_grid, merged_cells, nearest, rule_groups
 from parsers.layout import OCR, group_lines, is_heading, line_text, paragraphs
 from parsers.limits import check_time, env_float, run_with_timeout, time_budget
 from parsers.ocr_align import align_tables
@@ -309,17 +310,36 @@ def find_tables(
     """The ruled tables of a straight page: grids and merged cells (no text yet); ``seal``
     marks where a seal lies on the page (rules broken under it are bridged)."""
     # a rule may stop short of (or run past) the rule it meets by a few points
-    found_hs, found_vs = rules or find_rules(gray, dpi)
-    bridged = (
-        _bridged(found_hs, found_vs, _px(dpi, 1.5), _px(dpi, 6), seal),
-        _bridged(found_vs, found_hs, _px(dpi, 1.5), _px(dpi, 6), None if seal is None else seal.T),
-    )
-    hs, vs = _anchored(*bridged, _px(dpi, 6))
-    vs = _open_ends(found_vs, vs, _px(dpi, 10), _px(dpi, 4))
+    every_h, every_v = rules or find_rules(gray, dpi)
+    if seal is not None:  # a seal hides whole stretches of rules: bridged where it lies
+        every_h = _under_seal(every_h, seal, _px(dpi, 1.5))
+        every_v = _under_seal(every_v, seal.T, _px(dpi, 1.5))
+    hs, vs = _anchored(every_h, every_v, _px(dpi, 6))
+    vs = _open_ends(every_v, vs, _px(dpi, 10), _px(dpi, 4))
     tables = []
+    ink: np.ndarray | None = None
     for h, v in rule_groups(hs, vs, _px(dpi, 1.5)):
         grid = _table_grid(h, v, dpi)
-        if grid is not None:
+        if grid is None:
+            continue
+        # a rule broken inside a cell (faint dashes lost next to its text) is one rule there;
+        # its pieces that meet no other rule (left out above) lie on the grid's lines
+        tol, on = _px(dpi, 4), _px(dpi, 1.5)
+        h = _bridged(h + _on_lines(every_h, grid.ys, grid.xs, on), grid.ys, grid.xs, tol)
+        v = _bridged(v + _on_lines(every_v, grid.xs, grid.ys, on), grid.xs, grid.ys, tol)
+        grid = make_grid(h, v, tol)
+        ink = _solid(_ink(gray)) if ink is None else ink
+        # a vertical rule lost in places (faint, broken) leaves cells with two figures side by
+        # side: the paper between them is the rule's place; where that does not settle it,
+        # the grid is only half found, and a half-found grid reads worse than none (the
+        # table is then rebuilt from the page's word boxes, see aligned_tables)
+        for _ in range(4):
+            gutters = _gutters(ink, grid, dpi)
+            if not gutters:
+                break
+            v = v + gutters
+            grid = make_grid(h, v, _px(dpi, 4))
+        if not gutters:
             tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
     return tables
 
@@ -630,51 +650,180 @@ def _turn(gray: Image.Image, angle: float) -> Image.Image:
 
 # ----------------------------------------------------------------------------- ruling lines
 
-
-def _long_runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int, int]]:
-    """(row, start, end) of every horizontal run of True at least ``min_len`` long."""
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    diff = np.diff(padded, axis=1)
-    rows_s, starts = np.nonzero(diff == 1)
-    _, ends = np.nonzero(diff == -1)  # same row order as the starts
-    keep = ends - starts >= min_len
-    return list(zip(rows_s[keep].tolist(), starts[keep].tolist(), ends[keep].tolist(), strict=True))
+DASHED_PAGE = 0.25  # share of a page's rule length in broken pieces that makes it a page of dashed rules
 
 
-def _rules_along_rows(
-    runs: list[tuple[int, int, int]], gap: int, min_len: int, max_thick: int = 8
-) -> list[Rule]:
-    """Rules from long thin runs: runs on adjacent rows are one line (a rule is a few pixels
-    thick and may drift a pixel or two across the page); along it, pieces less than ``gap``
-    apart are joined (crossing rules and nearby text break it).
+def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
+    """Horizontal and vertical ruling lines of a straight page, in pixels.
 
-    >>> _rules_along_rows([(10, 0, 50), (11, 40, 90), (11, 95, 140), (30, 0, 20)], 8, 30)
-    [Rule(pos=11, start=0, end=140)]
+    Morphological line extraction (OpenCV) on the page binarised against its *local*
+    background (a copier's shadow, a shaded header row and light gray toner do not move one
+    global threshold). Solid rules: small gaps along a line are closed, then only ink that
+    stays after an opening by a line longer than any character stroke is kept; specks vanish.
+
+    Faint rules come back from the scan as short dashes with gaps of a few millimetres, which
+    that opening erases. So the dashes are found too (:func:`_dashes`: ink thin across the
+    line, gaps up to ~1 mm closed, pieces a few points long with paper on both sides) and
+    collinear pieces joined over gaps of up to 5 mm. A run of dashes is a rule only when it is
+    mostly ink and has paper along it (the strokes of a text line have ink beside them). Only
+    on a page whose rules are mostly such runs are they used: on a page of solid rules, a run
+    of dashes is text (a "——" in a cell), never a rule.
     """
-    rows: list[list[tuple[int, int, int]]] = []
-    for run in sorted(runs):
-        if rows and run[0] - rows[-1][-1][0] <= 1:
-            rows[-1].append(run)
+    import cv2
+
+    pixels = np.ascontiguousarray(np.asarray(gray, dtype=np.uint8))
+    block = _px(dpi, 10) | 1  # about two characters: the local background
+    ink = cv2.adaptiveThreshold(pixels, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
+    marks = _without_specks(ink, dpi)
+    hs = _rules_along(ink, marks, dpi)
+    # vertical dashes from the page without the horizontal rules: where a rule crosses a
+    # character's stroke, its ink would lengthen the stroke into a dash of a rule
+    crossed = _without(ink, hs.solid + hs.joined + hs.dashed, _px(dpi, 1))
+    vs = _rules_along(np.ascontiguousarray(ink.T), np.ascontiguousarray(marks.T), dpi, crossed.T)
+    dashed = _length(hs.dashed + vs.dashed)
+    if dashed < DASHED_PAGE * (dashed + _length(hs.joined + vs.joined)):
+        return hs.solid, vs.solid
+    return _in_order(hs.joined + hs.dashed), _in_order(vs.joined + vs.dashed)
+
+
+@dataclass(slots=True)
+class _Found:
+    """One direction's rules: from solid pieces alone; from solid pieces and dashes, where the
+    solid pieces make most of the rule; and runs of dashes that pass as rules."""
+
+    solid: list[Rule]
+    joined: list[Rule]
+    dashed: list[Rule]
+
+
+def _rules_along(
+    ink: np.ndarray, marks: np.ndarray, dpi: float, dash_ink: np.ndarray | None = None
+) -> _Found:
+    """Horizontal rules of a binarised page (its transpose gives the vertical ones); dashes
+    are looked for in ``dash_ink`` when given."""
+    min_len = _px(dpi, 14)  # a rule is longer than any character stroke of body text
+    same = _px(dpi, 1.5)  # pieces this close across the line are one line
+    solid = _pieces(_line_mask(ink, _px(dpi, 0.8), min_len), dpi)
+    dashes = _dashes(ink if dash_ink is None else np.ascontiguousarray(dash_ink), marks, dpi)
+    found = _Found([_joined(run) for run in _join_collinear(solid, same, _px(dpi, 8), min_len)], [], [])
+    is_solid = {id(p) for p in solid}
+    for run in _join_collinear(solid + dashes, same, _px(dpi, 14), min_len):
+        rule = _joined(run)
+        span = rule.end - rule.start
+        if sum(p.end - p.start for p in run if id(p) in is_solid) >= 0.8 * span:
+            found.joined.append(rule)
+        elif _length(run) >= 0.3 * span and _beside(marks, rule, dpi) <= 0.15:
+            found.dashed.append(rule)
+    return found
+
+
+def _without(ink: np.ndarray, rules: list[Rule], half: int) -> np.ndarray:
+    """The binarised page with horizontal rules (``half`` pixels either side) made paper."""
+    out = ink.copy()
+    for r in rules:
+        out[max(0, int(r.pos) - half) : int(r.pos) + half + 1, max(0, int(r.start)) : int(r.end) + 1] = 0
+    return out
+
+
+def _line_mask(ink: np.ndarray, gap: int, length: int) -> np.ndarray:
+    """Ink along horizontal lines: gaps up to ``gap`` closed, a pixel of drift across allowed,
+    then only what an opening by a line ``length`` long leaves."""
+    import cv2
+
+    def kernel(rows: int, cols: int) -> np.ndarray:
+        return cv2.getStructuringElement(cv2.MORPH_RECT, (cols, rows))
+
+    mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel(1, gap))
+    mask = cv2.dilate(mask, kernel(3, 1))  # a rule drifts a pixel across the page
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel(1, length))
+
+
+def _dashes(ink: np.ndarray, marks: np.ndarray, dpi: float) -> list[Rule]:
+    """Short horizontal pieces of thin ink with paper above and below: the dashes a faint,
+    broken rule leaves (a text stroke has other strokes of its character beside it)."""
+    import cv2
+
+    across = cv2.getStructuringElement(cv2.MORPH_RECT, (1, _px(dpi, 3) + 1))
+    thin = ink & ~cv2.morphologyEx(ink, cv2.MORPH_OPEN, across)  # thicker than a rule: not one
+    pieces = _pieces(_line_mask(thin, _px(dpi, 3), _px(dpi, 3)), dpi)
+    return [p for p in pieces if _beside(marks, p, dpi) <= 0.4]
+
+
+def _pieces(mask: np.ndarray, dpi: float) -> list[Rule]:
+    """The connected parts of a horizontal line mask, as rules (filled areas left out)."""
+    import cv2
+
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    max_thick = _px(dpi, 4)  # thicker: a photo, a black bar, not a line
+    return [Rule(round(y + h / 2), x, x + w) for x, y, w, h, _ in stats[1:n].tolist() if h <= max_thick]
+
+
+def _beside(marks: np.ndarray, rule: Rule, dpi: float) -> float:
+    """Share of a horizontal rule's length with ink 1–2 pt above or below it."""
+    near, far = _px(dpi, 1), _px(dpi, 2)
+    pos, x0, x1 = int(rule.pos), int(rule.start), int(rule.end)
+    if x1 <= x0:
+        return 1.0
+    above = marks[max(0, pos - far) : max(0, pos - near), x0:x1].any(axis=0)
+    below = marks[pos + near : pos + far, x0:x1].any(axis=0)
+    return float((above | below).mean())
+
+
+def _without_specks(ink: np.ndarray, dpi: float) -> np.ndarray:
+    """The binarised page without specks of dust (smaller than about a point square)."""
+    import cv2
+
+    _, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] > 1.5 * _px(dpi, 1) ** 2
+    keep[0] = False
+    return keep[labels]
+
+
+def _join_collinear(pieces: list[Rule], same: int, gap: int, min_len: int) -> list[list[Rule]]:
+    """Pieces at one position (neighbours within ``same``) less than ``gap`` apart along it,
+    grouped into runs; runs shorter than ``min_len`` are left out.
+
+    >>> runs = _join_collinear([Rule(10, 0, 50), Rule(11, 60, 90), Rule(30, 0, 40)], 2, 15, 30)
+    >>> [[(p.pos, p.start) for p in run] for run in runs]
+    [[(10, 0), (11, 60)], [(30, 0)]]
+    """
+    bands: list[list[Rule]] = []
+    for p in sorted(pieces, key=lambda r: r.pos):
+        if bands and p.pos - bands[-1][-1].pos <= same:
+            bands[-1].append(p)
         else:
-            rows.append([run])
-    rules: list[Rule] = []
-    for band in rows:
-        if band[-1][0] - band[0][0] >= 2 * max_thick:
-            continue  # a filled area (a shaded bar, a photo), not a line
-        inked: dict[int, int] = {}
-        for row, start, end in band:
-            inked[row] = inked.get(row, 0) + end - start
-        pos = max(inked, key=lambda r: inked[r])  # the line's core row
-        spans = sorted((start, end) for _, start, end in band)
-        merged = [list(spans[0])]
-        for start, end in spans[1:]:
-            if start - merged[-1][1] <= gap:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        rules += [Rule(pos, s0, s1) for s0, s1 in merged if s1 - s0 >= min_len]
-    return rules
+            bands.append([p])
+    runs: list[list[Rule]] = []
+    for band in bands:
+        band.sort(key=lambda r: r.start)
+        run, end = [band[0]], band[0].end
+        for p in band[1:]:
+            if p.start - end > gap:
+                runs.append(run)
+                run, end = [], p.end
+            run.append(p)
+            end = max(end, p.end)
+        runs.append(run)
+    return [r for r in runs if max(p.end for p in r) - min(p.start for p in r) >= min_len]
+
+
+def _joined(run: list[Rule]) -> Rule:
+    """One rule over a run of pieces, at their length-weighted position.
+
+    >>> _joined([Rule(10, 0, 50), Rule(11, 60, 110)])
+    Rule(pos=10, start=0, end=110)
+    """
+    weight = max(1.0, _length(run))
+    pos = sum(p.pos * (p.end - p.start) for p in run) / weight
+    return Rule(round(pos), min(p.start for p in run), max(p.end for p in run))
+
+
+def _length(rules: list[Rule]) -> float:
+    return float(sum(r.end - r.start for r in rules))
+
+
+def _in_order(rules: list[Rule]) -> list[Rule]:
+    return sorted(rules, key=lambda r: (r.pos, r.start))
 
 
 def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule], list[Rule]]:
@@ -700,10 +849,10 @@ def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule],
         ]
         if len(meets) < 2:
             return None
-        first, last = min(meets), max(meets)
-        start = r.start if r.start >= first - touch else first
-        end = r.end if r.end <= last + touch else last
-        return Rule(r.pos, start, end)
+        # a rule that ran past the outermost rule it meets ends there (a few points past it
+        # would add a sliver of a column); one that stops short of it stays short (a "——"
+        # placeholder in a cell stops short of both sides, and must not touch them)
+        return Rule(r.pos, max(r.start, min(meets)), min(r.end, max(meets)))
 
     for _ in range(4):  # dropping rules may strand others: repeat until nothing changes
         kept_h = [k for h in hs if (k := met(h, vs)) is not None]
@@ -714,72 +863,27 @@ def _anchored(hs: list[Rule], vs: list[Rule], touch: float) -> tuple[list[Rule],
     return hs, vs
 
 
-def _bridged(
-    rules: list[Rule], across: list[Rule], same: int, touch: int, hidden: np.ndarray | None = None
-) -> list[Rule]:
-    """Collinear pieces of one rule joined across a gap of any length that lies inside a
-    table's cell: both sides have a crossing rule through this line, and neither end of the
-    gap is at one (a rule that stops at a crossing rule may stop there; one that stops in
-    the middle of a cell was broken — by a seal's fringe, a fold, faint toner); and across
-    a short gap around one crossing rule (the ink lost where the two cross); and across any
-    gap that lies mostly under a seal (``hidden``: the seal's pixels along the line, indexed
-    by position along it and across it). A rule that meets two crossing rules and ends in
-    mid-cell runs on to the next one.
+def _under_seal(rules: list[Rule], hidden: np.ndarray, same: int) -> list[Rule]:
+    """Collinear pieces of a rule joined across a gap that lies mostly under a red seal
+    (``hidden``: the seal's pixels, indexed [across the line, along it]): the seal's fringe
+    is brightened away with the seal, and the rule under it with it, over whole cells.
 
-    >>> vs = [Rule(0, 0, 100), Rule(500, 0, 100)]
-    >>> _bridged([Rule(50, 0, 200), Rule(51, 260, 500)], vs, 2, 4)
-    [Rule(pos=50, start=0, end=500)]
-    >>> _bridged([Rule(50, 0, 200), Rule(50, 260, 500)], vs + [Rule(200, 0, 100)], 2, 4)  # ends at a rule
-    [Rule(pos=50, start=0, end=200), Rule(pos=50, start=260, end=500)]
-    >>> _bridged([Rule(50, 0, 197), Rule(50, 204, 500)], vs + [Rule(200, 0, 100)], 2, 4)  # lost at a crossing
-    [Rule(pos=50, start=0, end=500)]
-    >>> _bridged([Rule(50, 0, 420)], vs + [Rule(200, 0, 100)], 2, 4)  # its end lost in mid-cell
-    [Rule(pos=50, start=0, end=500)]
     >>> seal = np.zeros((100, 600), dtype=bool)
-    >>> seal[:, 150:300] = True  # a seal over the gap, across a crossing rule at 200
-    >>> _bridged([Rule(50, 0, 150), Rule(50, 290, 500)], vs + [Rule(200, 0, 100)], 2, 4, seal)
-    [Rule(pos=50, start=0, end=500)]
+    >>> seal[:, 150:300] = True
+    >>> _under_seal([Rule(50, 0, 150), Rule(51, 290, 500), Rule(80, 0, 100), Rule(80, 450, 500)], seal, 2)
+    [Rule(pos=50, start=0, end=500), Rule(pos=80, start=0, end=100), Rule(pos=80, start=450, end=500)]
     """
     out: list[Rule] = []
-    group: list[Rule] = []
-    for rule in [*sorted(rules, key=lambda r: r.pos), None]:
-        if rule is not None and (not group or rule.pos - group[-1].pos <= same):
-            group.append(rule)
-            continue
+    for run in _join_collinear(rules, same, 1 << 30, 0):  # each line's pieces
         line: list[Rule] = []
-        for piece in sorted(group, key=lambda r: r.start):
+        for piece in sorted(run, key=lambda r: r.start):
             prev = line[-1] if line else None
-            if prev is not None and prev.end < piece.start:
-                crossing = [a.pos for a in across if a.start - touch <= piece.pos <= a.end + touch]
-                inside = any(x < prev.end for x in crossing) and any(x > piece.start for x in crossing)
-                at_rule = any(abs(x - prev.end) <= touch or abs(x - piece.start) <= touch for x in crossing)
-                within = [x for x in crossing if prev.end < x < piece.start]
-                mid_cell = inside and not at_rule and not within
-                # or broken only where it crosses a rule (ink lost at the crossing)
-                at_crossing = len(within) == 1 and piece.start - prev.end <= 2 * touch
-                under_seal = (
-                    hidden is not None and _hidden_share(hidden, piece.pos, prev.end, piece.start) >= 0.5
-                )
-                if mid_cell or at_crossing or under_seal:
-                    prev.end = max(prev.end, piece.end)
-                    continue
-            line.append(Rule(piece.pos, piece.start, piece.end))
-        for r in line:  # a table rule's end in mid-cell was lost: it runs to the next crossing
-            crossing = sorted(a.pos for a in across if a.start - touch <= r.pos <= a.end + touch)
-            met = [x for x in crossing if r.start - touch <= x <= r.end + touch]
-            if len(met) < 2:
-                continue
-            if not any(abs(x - r.end) <= touch for x in met) and (
-                beyond := [x for x in crossing if x > r.end]
-            ):
-                r.end = beyond[0]
-            if not any(abs(x - r.start) <= touch for x in met) and (
-                before := [x for x in crossing if x < r.start]
-            ):
-                r.start = before[-1]
+            if prev is not None and _hidden_share(hidden, piece.pos, prev.end, piece.start) >= 0.5:
+                prev.end = max(prev.end, piece.end)
+            else:
+                line.append(Rule(piece.pos, piece.start, piece.end))
         out += line
-        group = [rule] if rule is not None else []
-    return sorted(out, key=lambda r: (r.pos, r.start))
+    return _in_order(out)
 
 
 def _hidden_share(hidden: np.ndarray, pos: float, start: float, end: float) -> float:
@@ -824,80 +928,6 @@ def _open_ends(found: list[Rule], anchored: list[Rule], min_row: int, tol: int) 
     return out
 
 
-def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
-    """Horizontal and vertical ruling lines of a straight page, in pixels.
-
-    Morphological line extraction (OpenCV) on the page binarised against its *local*
-    background (a copier's shadow, a shaded header row and faint toner do not move one
-    global threshold): small gaps along a line are closed, then only ink that stays after
-    an opening by a line longer than any character stroke is kept. Specks vanish in the
-    opening; pieces of one rule broken by fading are joined along it.
-    """
-    import cv2
-
-    pixels = np.ascontiguousarray(np.asarray(gray, dtype=np.uint8))
-    block = _px(dpi, 10) | 1  # about two characters: the local background
-    ink = cv2.adaptiveThreshold(pixels, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
-    min_len = _px(dpi, 14)  # a rule is longer than any character stroke of body text
-    gap = _px(dpi, 0.8)  # less than the space between two characters' strokes
-    out = []
-    for horizontal in (True, False):
-        along = (1, gap) if horizontal else (gap, 1)  # (rows, cols) of a kernel along the line
-        across = (3, 1) if horizontal else (1, 3)  # a rule drifts a pixel across the page
-        line = (1, min_len) if horizontal else (min_len, 1)
-        mask = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along[::-1]))
-        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, across[::-1]))
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, line[::-1]))
-        out.append(_line_rules(mask, horizontal, dpi, min_len))
-    return out[0], out[1]
-
-
-def _line_rules(mask: np.ndarray, horizontal: bool, dpi: float, min_len: int) -> list[Rule]:
-    """Rules from the connected parts of a line mask; collinear pieces a little apart are one."""
-    import cv2
-
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    max_thick = _px(dpi, 4)
-    pieces: list[Rule] = []
-    for x, y, w, h, _area in stats[1:n].tolist():
-        length, thick = (w, h) if horizontal else (h, w)
-        if thick > max_thick:
-            continue  # a filled area (a photo, a black bar), not a line
-        pos = (y + h / 2) if horizontal else (x + w / 2)
-        start = x if horizontal else y
-        pieces.append(Rule(round(pos), start, start + length))
-    return _join_collinear(pieces, _px(dpi, 1.5), _px(dpi, 8), min_len)
-
-
-def _join_collinear(pieces: list[Rule], same: int, gap: int, min_len: int) -> list[Rule]:
-    """Pieces at one position (within ``same``) less than ``gap`` apart joined into one rule.
-
-    >>> _join_collinear([Rule(10, 0, 50), Rule(11, 60, 90), Rule(30, 0, 40)], 2, 15, 30)
-    [Rule(pos=10, start=0, end=90), Rule(pos=30, start=0, end=40)]
-    >>> _join_collinear([Rule(1753, 968, 1131), Rule(1754, 156, 964)], 4, 22, 30)  # the longer one's pos
-    [Rule(pos=1754, start=156, end=1131)]
-    """
-    rules: list[Rule] = []
-    group: list[Rule] = []
-    for p in [*sorted(pieces, key=lambda r: r.pos), None]:
-        if p is not None and (not group or p.pos - group[-1].pos <= same):
-            group.append(p)
-            continue
-        # one position (pieces drifting a pixel or two apart): merge along it in order
-        merged: list[tuple[Rule, float]] = []  # (rule, length of its longest piece)
-        for q in sorted(group, key=lambda r: r.start):
-            last = merged[-1][0] if merged else None
-            if last is not None and q.start - last.end <= gap:
-                if q.end - q.start > merged[-1][1]:
-                    last.pos, merged[-1] = q.pos, (last, q.end - q.start)
-                last.end = max(last.end, q.end)
-            else:
-                merged.append((Rule(q.pos, q.start, q.end), q.end - q.start))
-        rules += [r for r, _ in merged]
-        group = [p] if p is not None else []
-    return sorted((r for r in rules if r.end - r.start >= min_len), key=lambda r: (r.pos, r.start))
-
-
 def erase_rules(gray: Image.Image, hs: list[Rule], vs: list[Rule], dpi: float) -> Image.Image:
     """The page with its ruling lines painted white (they are not text)."""
     if not hs and not vs:
@@ -926,6 +956,118 @@ def _table_grid(hs: list[Rule], vs: list[Rule], dpi: float) -> Grid | None:
     return grid
 
 
+def _on_lines(rules: list[Rule], at: list[float], across: list[float], tol: float) -> list[Rule]:
+    """The rules that lie on one of the grid lines ``at`` (within ``tol``), within the grid,
+    put on it.
+
+    >>> _on_lines([Rule(1, 10, 50), Rule(25, 10, 50), Rule(50, 90, 150)], [0, 50], [0, 100], 2)
+    [Rule(pos=0, start=10, end=50)]
+    """
+    lo, hi = across[0] - tol, across[-1] + tol
+    on = [(at[nearest(at, r.pos)], r) for r in rules if lo <= r.start and r.end <= hi]
+    return [Rule(line, r.start, r.end) for line, r in on if abs(line - r.pos) <= tol]
+
+
+def _bridged(rules: list[Rule], at: list[float], across: list[float], tol: float) -> list[Rule]:
+    """A table's rules along each grid line (``at``) joined over gaps that leave no whole
+    cell open, and run on to the table's border over the same: a gap over a whole cell
+    (between two lines ``across``) is a merged cell's, any shorter one is a break in the rule.
+
+    >>> rules = [Rule(0, 0, 40), Rule(0, 60, 200), Rule(50, 0, 100), Rule(50, 200, 280)]
+    >>> _bridged(rules, [0, 50], [0, 100, 200, 300], 4)
+    [Rule(pos=0, start=0, end=200), Rule(pos=50, start=0, end=100), Rule(pos=50, start=200, end=300)]
+    """
+    by_line: dict[int, list[Rule]] = {}
+    for r in rules:
+        by_line.setdefault(nearest(at, r.pos), []).append(r)
+    out = []
+    for line in sorted(by_line):
+        joined: list[Rule] = []
+        for r in sorted(by_line[line], key=lambda r: r.start):
+            last = joined[-1] if joined else None
+            open_cells = [x for x in across if last and last.end - tol <= x <= r.start + tol]
+            if last is not None and len(open_cells) < 2:
+                joined[-1] = Rule(last.pos, last.start, max(last.end, r.end))
+            else:
+                joined.append(Rule(r.pos, r.start, r.end))
+        # so is a rule that stops short of the border inside its last cell
+        first, last = joined[0], joined[-1]
+        if sum(x <= first.start + tol for x in across) < 2:
+            first.start = min(first.start, across[0])
+        if sum(x >= last.end - tol for x in across) < 2:
+            last.end = max(last.end, across[-1])
+        out += joined
+    return out
+
+
+def _gutters(ink: np.ndarray, grid: Grid, dpi: float) -> list[Rule]:
+    """Vertical rules the grid lacks: one through the widest gap of each cell that holds two
+    marks side by side with more paper between them than a line of its text is high (a
+    label's words and a figure's digits sit closer), at a column line of the grid where one
+    runs through the gap (the rule was found in other rows), else at the middle of the gaps
+    that most such cells share."""
+    inset = _px(dpi, 2)
+    gaps = []
+    for r0, c0, r1, c1 in merged_cells(grid):
+        x0, x1 = round(grid.xs[c0]) + inset, round(grid.xs[c1]) - inset
+        y0, y1 = round(grid.ys[r0]) + inset, round(grid.ys[r1]) - inset
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        gap = _widest_gap(ink[y0:y1, x0:x1], _px(dpi, 1), _px(dpi, 3), _px(dpi, 6))
+        if gap is not None:
+            gaps.append((x0 + gap[0], x0 + gap[1], grid.ys[r0], grid.ys[r1], grid.xs[c0 + 1 : c1]))
+    middles = [(left + right) / 2 for left, right, *_ in gaps]
+    out = []
+    for k, (left, right, top, bottom, lines) in enumerate(gaps):
+        # of the gaps' middles in this one, the one in the most gaps (the column's line)
+        inside = [x for x in lines if left <= x <= right] or [m for m in middles if left <= m <= right]
+        shared = [(sum(g[0] <= x <= g[1] for g in gaps), -abs(x - middles[k]), x) for x in inside]
+        out.append(Rule(max(shared)[2], top, bottom))
+    return out
+
+
+def _widest_gap(ink: np.ndarray, join: int, least: int, text: int) -> tuple[int, int] | None:
+    """(start, end) of the widest paper between marks side by side on the lines of text of a
+    cell's ink, when it is wider than one and a half lines' height (at least ``text`` high: a
+    line cut by a rule through it is lower than its text); lines are rows of ink at least
+    ``least`` high (thin leftovers of rules are none), gaps up to ``join`` closed.
+
+    >>> cell = np.zeros((30, 200), dtype=bool)
+    >>> cell[5:25, 10:30] = cell[5:25, 150:170] = True  # two figures far apart
+    >>> _widest_gap(cell, 2, 6, 15)
+    (30, 150)
+    >>> cell[5:25, 60:80] = True  # three close together: words of one label
+    >>> _widest_gap(cell[:, :100], 2, 6, 15) is None
+    True
+    """
+    lines = [(a, b) for a, b in _runs(ink.any(axis=1), join) if b - a >= least]
+    if not lines:
+        return None
+    height = max([text] + [b - a for a, b in lines])
+    on_lines = np.zeros(ink.shape[0], dtype=bool)
+    for a, b in lines:
+        on_lines[a:b] = True
+    marks = _runs(ink[on_lines].any(axis=0), round(1.5 * height))
+    if len(marks) < 2:
+        return None
+    return max(((a[1], b[0]) for a, b in itertools.pairwise(marks)), key=lambda g: g[1] - g[0])
+
+
+def _runs(profile: np.ndarray, join: int) -> list[tuple[int, int]]:
+    """(start, end) of the runs of True in a profile; runs at most ``join`` apart are one.
+
+    >>> _runs(np.array([0, 1, 1, 0, 1, 0, 0, 0, 1], dtype=bool), 2)
+    [(1, 5), (8, 9)]
+    """
+    idx = np.flatnonzero(profile)
+    if not len(idx):
+        return []
+    breaks = np.flatnonzero(np.diff(idx) - 1 > join)
+    starts = [int(idx[0])] + [int(idx[b + 1]) for b in breaks]
+    ends = [int(idx[b]) + 1 for b in breaks] + [int(idx[-1]) + 1]
+    return list(zip(starts, ends, strict=True))
+
+
 @dataclass(slots=True)
 class CellBox:
     """A (merged) cell of a grid: rows r0..r1-1, columns c0..c1-1, and the words in it."""
@@ -951,8 +1093,9 @@ def _cell_crops(gray: Image.Image, table: TableBox, dpi: float) -> Iterator[tupl
     least = _px(dpi, 2.2)  # a mark this tall or wide is print; specks of dust are smaller
     grid = table.grid
     for box in table.cells:
-        x0, x1 = round(grid.xs[box.c0]) + inset, round(grid.xs[box.c1]) - inset
-        y0, y1 = round(grid.ys[box.r0]) + inset, round(grid.ys[box.r1]) - inset
+        # within the page: a grid rebuilt from word boxes may reach past its edge
+        x0, x1 = max(0, round(grid.xs[box.c0]) + inset), min(gray.width, round(grid.xs[box.c1]) - inset)
+        y0, y1 = max(0, round(grid.ys[box.r0]) + inset), min(gray.height, round(grid.ys[box.r1]) - inset)
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         n, _, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(ink[y0:y1, x0:x1]))

@@ -160,6 +160,7 @@ LONG_FIRST = (
     "tests/test_discovery_generated.py::test_generated_portals",
     "tests/test_parse_stage.py::test_the_parse_stage_memory",
     "tests/test_ocr.py",
+    "tests/test_ocr_pages.py",
     "tests/test_hostile.py",
 )
 

@@ -93,6 +93,7 @@ def test_two_garbled_rows_in_a_row_stay_unnamed() -> None:
 # ----------------------------------------------------------------------------- real scans
 
 
+@pytest.mark.slow
 @needs_tesseract
 @pytest.mark.parametrize("draw", [0, 1])
 def test_legacy_table_over_a_page_break_keeps_its_last_rows(draw: int) -> None:
@@ -105,6 +106,7 @@ def test_legacy_table_over_a_page_break_keeps_its_last_rows(draw: int) -> None:
     assert score.wrong == 0, score.errors
 
 
+@pytest.mark.slow
 @needs_tesseract
 def test_last_row_above_the_page_break_without_a_rule_under_it_is_read() -> None:
     """Hongze 2023 page 3 ends table 三 with 2.没有现成信息需要另行制作, whose rule is on the
@@ -117,6 +119,7 @@ def test_last_row_above_the_page_break_without_a_rule_under_it_is_read() -> None
     assert score.wrong == 0, score.errors
 
 
+@pytest.mark.slow
 @needs_tesseract
 @pytest.mark.parametrize("draw", [0, 1])
 def test_seal_across_a_legacy_tables_rules_keeps_its_rows(draw: int) -> None:

@@ -672,7 +672,7 @@ def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
     import cv2
 
     pixels = np.ascontiguousarray(np.asarray(gray, dtype=np.uint8))
-    block = _px(dpi, 10) | 1  # about two characters: the local background
+    block = max(3, _px(dpi, 10) | 1)  # about two characters: the local background (OpenCV: odd, > 1)
     ink = cv2.adaptiveThreshold(pixels, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
     marks = _without_specks(ink, dpi)
     hs = _rules_along(ink, marks, dpi)

@@ -309,11 +309,12 @@ def find_tables(
 ) -> list[TableBox]:
     """The ruled tables of a straight page: grids and merged cells (no text yet); ``seal``
     marks where a seal lies on the page (rules broken under it are bridged)."""
-    # a rule may stop short of (or run past) the rule it meets by a few points
-    every_h, every_v = rules or find_rules(gray, dpi)
+    found = rules or find_rules(gray, dpi)
+    every_h, every_v = found
     if seal is not None:  # a seal hides whole stretches of rules: bridged where it lies
         every_h = _under_seal(every_h, seal, _px(dpi, 1.5))
         every_v = _under_seal(every_v, seal.T, _px(dpi, 1.5))
+    # a rule may stop short of (or run past) the rule it meets by a few points
     hs, vs = _anchored(every_h, every_v, _px(dpi, 6))
     vs = _open_ends(every_v, vs, _px(dpi, 10), _px(dpi, 4))
     tables = []
@@ -322,23 +323,27 @@ def find_tables(
         grid = _table_grid(h, v, dpi)
         if grid is None:
             continue
-        # a rule broken inside a cell (faint dashes lost next to its text) is one rule there;
-        # its pieces that meet no other rule (left out above) lie on the grid's lines
+        if not isinstance(found, Rules) or not found.dashed:
+            tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
+            continue
+        # a page of broken rules: a rule broken inside a cell (dashes lost next to its text)
+        # is one rule there; its pieces that meet no other rule (left out above) lie on the
+        # grid's lines
         tol, on = _px(dpi, 4), _px(dpi, 1.5)
         h = _bridged(h + _on_lines(every_h, grid.ys, grid.xs, on), grid.ys, grid.xs, tol)
         v = _bridged(v + _on_lines(every_v, grid.xs, grid.ys, on), grid.xs, grid.ys, tol)
         grid = make_grid(h, v, tol)
         ink = _solid(_ink(gray)) if ink is None else ink
-        # a vertical rule lost in places (faint, broken) leaves cells with two figures side by
-        # side: the paper between them is the rule's place; where that does not settle it,
-        # the grid is only half found, and a half-found grid reads worse than none (the
-        # table is then rebuilt from the page's word boxes, see aligned_tables)
+        # a vertical rule lost in places leaves cells with two figures side by side: the
+        # paper between them is the rule's place; where that does not settle it, the grid is
+        # only half found, and a half-found grid reads worse than none (the table is then
+        # rebuilt from the page's word boxes, see aligned_tables)
         for _ in range(4):
             gutters = _gutters(ink, grid, dpi)
             if not gutters:
                 break
             v = v + gutters
-            grid = make_grid(h, v, _px(dpi, 4))
+            grid = make_grid(h, v, tol)
         if not gutters:
             tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
     return tables
@@ -653,7 +658,20 @@ def _turn(gray: Image.Image, angle: float) -> Image.Image:
 DASHED_PAGE = 0.25  # share of a page's rule length in broken pieces that makes it a page of dashed rules
 
 
-def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
+class Rules(tuple[list[Rule], list[Rule]]):
+    """(horizontal rules, vertical rules) of a page; ``dashed``: the page's rules are
+    broken (faint dashes), so its tables' grids are mended (see :func:`find_tables`)."""
+
+    dashed: bool = False
+
+
+def _rules(hs: list[Rule], vs: list[Rule], dashed: bool) -> Rules:
+    out = Rules((hs, vs))
+    out.dashed = dashed
+    return out
+
+
+def find_rules(gray: Image.Image, dpi: float) -> Rules:
     """Horizontal and vertical ruling lines of a straight page, in pixels.
 
     Morphological line extraction (OpenCV) on the page binarised against its *local*
@@ -682,8 +700,8 @@ def find_rules(gray: Image.Image, dpi: float) -> tuple[list[Rule], list[Rule]]:
     vs = _rules_along(np.ascontiguousarray(ink.T), np.ascontiguousarray(marks.T), dpi, crossed.T)
     dashed = _length(hs.dashed + vs.dashed)
     if dashed < DASHED_PAGE * (dashed + _length(hs.joined + vs.joined)):
-        return hs.solid, vs.solid
-    return _in_order(hs.joined + hs.dashed), _in_order(vs.joined + vs.dashed)
+        return _rules(hs.solid, vs.solid, False)
+    return _rules(_in_order(hs.joined + hs.dashed), _in_order(vs.joined + vs.dashed), True)
 
 
 @dataclass(slots=True)

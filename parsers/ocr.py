@@ -323,16 +323,15 @@ def find_tables(
         grid = _table_grid(h, v, dpi)
         if grid is None:
             continue
-        if not isinstance(found, Rules) or not found.dashed:
-            tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
-            continue
-        # a page of broken rules: a rule broken inside a cell (dashes lost next to its text)
-        # is one rule there; its pieces that meet no other rule (left out above) lie on the
-        # grid's lines
+        # a rule broken inside a cell (a seal's fringe, dashes lost next to its text) is one
+        # rule there; its pieces that meet no other rule (left out above) lie on the grid's lines
         tol, on = _px(dpi, 4), _px(dpi, 1.5)
         h = _bridged(h + _on_lines(every_h, grid.ys, grid.xs, on), grid.ys, grid.xs, tol)
         v = _bridged(v + _on_lines(every_v, grid.xs, grid.ys, on), grid.xs, grid.ys, tol)
         grid = make_grid(h, v, tol)
+        if not isinstance(found, Rules) or not found.dashed:
+            tables.append(TableBox(grid, [CellBox(*a) for a in merged_cells(grid)], h, v))
+            continue
         ink = _solid(_ink(gray)) if ink is None else ink
         # a vertical rule lost in places leaves cells with two figures side by side: the
         # paper between them is the rule's place; where that does not settle it, the grid is

@@ -246,7 +246,10 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
         (page_words,) = read_words([rest], dpi, True)
     cells = [(cell, crop) for t in tables for cell, crop in _cell_crops(clean, t, dpi)]
     # tables without (enough) rules: rebuilt from where the words sit (parsers.ocr_align)
-    bare = _without_tables(erase_rules(gray, *rules, dpi), tables, dpi)
+    # (on a page of broken rules, "dashes" outside its tables may be strokes of text — a
+    # column of figures — so only the tables' own rules are erased from what it reads)
+    stray = (hs, vs) if getattr(rules, "dashed", False) else rules
+    bare = _without_tables(erase_rules(gray, *stray, dpi), tables, dpi)
     aligned = aligned_tables(page_words, bare, dpi) if align_enabled() else []
     labels = _page_labels(aligned, page_words)
     if aligned:

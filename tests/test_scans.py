@@ -60,8 +60,9 @@ def test_real_report_scan_keeps_its_printed_inconsistencies() -> None:
 # levels whose tables lost (some of) their rules → (least share of cells exact, most share
 # of cells with a wrong figure) on Hongze 2024 page 3 (the end of table 二, table 三 of the
 # 2021 form). Borderless, a garbled header can still put a column's figures under its
-# neighbour's key (known gap, see README OCR); with the horizontal rules left, none.
-RULES_MISSING = {"hrules": (0.85, 0.0), "borderless": (0.65, 0.04)}
+# neighbour's key (known gap, see README OCR) — never as a sure reading: every such figure
+# is stored `low`; with the horizontal rules left, none.
+RULES_MISSING = {"hrules": (0.85, 0.0), "borderless": (0.7, 0.05)}
 
 
 @needs_tesseract
@@ -76,6 +77,7 @@ def test_table_without_rules_is_rebuilt_from_word_boxes(level: str) -> None:
     score = score_scan(path.stem, path, level, (3,))
     assert score.accuracy >= least, score.errors
     assert score.wrong_rate <= most, score.errors
+    assert score.wrong == score.wrong_low, score.errors  # a wrong figure is never a sure one
 
 
 # ----------------------------------------------------------------------------- table structure

@@ -25,7 +25,7 @@ needs_tesseract = pytest.mark.skipif(not ocr.available(), reason="tesseract is n
 
 # level → (least share of cells exact, most share of cells with a wrong figure); at `faint`
 # the rules are light gray dashes (parsers/ocr.py find_rules: runs of dashes)
-TARGETS = {"office": (0.95, 0.01), "photocopy": (0.93, 0.02), "poor": (0.85, 0.03), "faint": (0.85, 0.01)}
+TARGETS = {"office": (0.95, 0.01), "photocopy": (0.93, 0.02), "poor": (0.85, 0.03), "faint": (0.85, 0.02)}
 
 
 @pytest.fixture(scope="module", params=sorted(TARGETS))

@@ -193,7 +193,7 @@ class OcrResult:
 
 
 def _next_page(first: Table, then: Table) -> bool:
-    return first.pages[-1:] != [] and then.page is not None and then.page == first.pages[-1] + 1
+    return bool(first.pages) and then.page == first.pages[-1] + 1
 
 
 def _same_columns(a: list[float], b: list[float], tol: float = 0.02) -> bool:
@@ -225,7 +225,7 @@ def _append_rows(first: Table, rest: Table) -> None:
 
 def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = None) -> OcrResult:
     """OCR one page image (any Pillow mode); ``dpi`` from the file when known."""
-    text_gray, gray = _grays(image)
+    text_gray, gray, red = _grays(image)
     angle = skew_angle(gray)
     gray, dpi = _normalise(flatten(_turn(gray, angle)), dpi)
     if text_gray is None:
@@ -233,7 +233,7 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
     else:  # a colour scan: the page's own text in every colour (a red title stays)
         text_gray = flatten(_turn(text_gray, angle)).resize(gray.size, Image.Resampling.LANCZOS)
     rules = find_rules(gray, dpi)
-    tables = find_tables(gray, dpi, rules, _seal_mask(image, angle, gray.size))
+    tables = find_tables(gray, dpi, rules, _seal_mask(red, angle, gray.size))
     # erase only the tables' rules, never a text stroke that merely looks like one
     hs, vs = [r for t in tables for r in t.hs], [r for t in tables for r in t.vs]
     clean = erase_rules(gray, hs, vs, dpi)
@@ -248,7 +248,7 @@ def ocr_image(image: Image.Image, page: int | None = None, dpi: float | None = N
     # tables without (enough) rules: rebuilt from where the words sit (parsers.ocr_align)
     # (on a page of broken rules, "dashes" outside its tables may be strokes of text — a
     # column of figures — so only the tables' own rules are erased from what it reads)
-    stray = (hs, vs) if getattr(rules, "dashed", False) else rules
+    stray = (hs, vs) if rules.dashed else rules
     bare = _without_tables(erase_rules(gray, *stray, dpi), tables, dpi)
     aligned = aligned_tables(page_words, bare, dpi) if align_enabled() else []
     labels = _page_labels(aligned, page_words)
@@ -467,8 +467,9 @@ def _px(dpi: float, points: float) -> int:
     return max(1, round(points * dpi / 72))
 
 
-def _grays(image: Image.Image) -> tuple[Image.Image | None, Image.Image]:
-    """(the page in gray for its text, or None when it is the same; the page for tables).
+def _grays(image: Image.Image) -> tuple[Image.Image | None, Image.Image, np.ndarray | None]:
+    """(the page in gray for its text, or None when it is the same; the page for tables;
+    where red ink is on it, or None when there is none).
 
     A red seal stamped across a table hides digits and breaks rules in gray; in the red
     channel red ink is as light as the paper, while black print stays black. So a colour
@@ -477,12 +478,11 @@ def _grays(image: Image.Image) -> tuple[Image.Image | None, Image.Image]:
     """
     gray = _gray(image)
     if image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr"):
-        return None, gray
+        return None, gray, None
     rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
-    redness = rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])
-    red = redness > 30
+    red = (rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])) > 30
     if float(red.mean()) < 0.0005:
-        return None, gray
+        return None, gray, None
     import cv2
 
     # seal ink (red, printed over the page) dims the red channel by a fifth at most:
@@ -492,24 +492,21 @@ def _grays(image: Image.Image) -> tuple[Image.Image | None, Image.Image]:
     near_red = cv2.dilate(red.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     channel = rgb[..., 0].astype(np.float32)
     channel[near_red] = np.minimum(255.0, channel[near_red] / 0.8)
-    return gray, Image.fromarray(channel.astype(np.uint8), "L")
+    return gray, Image.fromarray(channel.astype(np.uint8), "L"), red
 
 
-def _seal_mask(image: Image.Image, angle: float, size: tuple[int, int]) -> np.ndarray | None:
-    """Where a red seal lies on the straightened page (``size``: the page as read), or None.
+def _seal_mask(red: np.ndarray | None, angle: float, size: tuple[int, int]) -> np.ndarray | None:
+    """Where a red seal (``red``: its ink, from :func:`_grays`) lies on the straightened page
+    (``size``: the page as read), or None.
 
     The seal's ink and a margin around it: the rules under it come out broken (faint
     rules are brightened away with the seal's fringe), and :func:`find_tables` bridges them.
     """
-    if image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr"):
-        return None
-    rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
-    red = (rgb[..., 0] - np.maximum(rgb[..., 1], rgb[..., 2])) > 30
-    if float(red.mean()) < 0.0005:
+    if red is None:
         return None
     import cv2
 
-    margin = max(3, image.width // 150) | 1
+    margin = max(3, red.shape[1] // 150) | 1
     mask = cv2.dilate(red.astype(np.uint8) * 255, np.ones((margin, margin), np.uint8))
     turned = Image.fromarray(mask, "L").rotate(-angle, resample=Image.Resampling.NEAREST, fillcolor=0)
     return np.asarray(turned.resize(size, Image.Resampling.NEAREST)) > 0
@@ -547,8 +544,8 @@ def _normalise(gray: Image.Image, dpi: float | None) -> tuple[Image.Image, float
     # (its estimate is noisy: 106–197 dpi over four scans of one 200-dpi table page) is not
     # to be enlarged, nor its rules and gaps measured at a fraction of their size
     text = _dpi_from_text(gray)
-    scanned = dpi if dpi and _MIN_DPI <= dpi <= 1200 else None
-    dpi = max(text, scanned) if text and scanned else text or (dpi if dpi and 50 <= dpi <= 1200 else None)
+    claimed = dpi if dpi and 50 <= dpi <= 1200 else None
+    dpi = max(text, claimed) if text and claimed and claimed >= _MIN_DPI else text or claimed
     if dpi is None:
         dpi = max(gray.size) / _A4_LONG_INCHES  # a page of only tables: assume A4
     if dpi < _MIN_DPI:
@@ -1189,11 +1186,11 @@ def _label_by_order(cells: list[Cell]) -> None:
     for r in sorted(rows):
         line = sorted(rows[r], key=lambda c: c.col)
         first = next((i for i, c in enumerate(line) if _FIGURE.fullmatch(c.text.replace(" ", ""))), None)
-        if first and line[first - 1].rowspan == 1 and not _FIGURE.fullmatch(line[first - 1].text):
+        if first and line[first - 1].rowspan == 1:  # the cell before the first figure is none
             own.append(line[first - 1])
     labels = [c.text if c.text in TABLE3_ROWS else None for c in own]
     for cell, label in zip(own, labels_by_order(labels), strict=True):
-        if label is not None and cell.text != label:
+        if label is not None:
             cell.text = label
 
 
@@ -1246,8 +1243,9 @@ def read_numbers(crops: list[Image.Image], dpi: float) -> list[tuple[str, float]
     Two digit models read every crop: Tesseract's ``eng`` with a digits whitelist (one
     line, enlarged 1.5× to the ~30 px glyphs it likes) and, when installed, RapidOCR's
     recogniser restricted to digits. Where they agree the reading stands; where they
-    differ, Tesseract reads again at 2× and two readings of three decide; with no two
-    alike, Tesseract's first reading is kept as doubtful (confidence below 0.5). Each
+    differ, Tesseract reads again at 2× and 3× and RapidOCR on the crop cut to the digits,
+    and :func:`_vote` decides (a reading only one engine gives, or no majority, is kept as
+    doubtful: confidence below 0.5). Each
     alone was measured to misread a few percent of cells (Tesseract a lone "1" as "4" or
     nothing, RapidOCR "3" as "8"), rarely the same cell.
     """
@@ -1600,8 +1598,13 @@ def _page_edges(
     width, height = size
     box = {id(table): t for t, table in made}
     # a page mark, or a scrap of a few characters (specks in a margin read as "吕", "YY")
-    content = [it for it in items if not (isinstance(it, Block) and _PAGE_MARK.fullmatch(it.text))]
-    content = [it for it in content if not (isinstance(it, Block) and len(re.sub(r"\s", "", it.text)) < 4)]
+    content = [
+        it
+        for it in items
+        if not (
+            isinstance(it, Block) and (_PAGE_MARK.fullmatch(it.text) or len(re.sub(r"\s", "", it.text)) < 4)
+        )
+    ]
 
     def edge(item: Block | Table, upper: bool) -> _Edge | None:
         if not isinstance(item, Table):

@@ -108,7 +108,7 @@ def test_grid_found_through_broken_rules_specks_and_a_red_seal(skew: float) -> N
     page, xs, ys = _ruled_page(skew)
     sealed = stamp_seal(page, np.random.default_rng(3))
     assert not np.array_equal(np.asarray(sealed), np.asarray(page))  # the seal is on the table
-    text_gray, gray = ocr._grays(sealed)
+    text_gray, gray, _ = ocr._grays(sealed)
     assert text_gray is not None  # a colour scan with red in it: tables read the red channel
     straight = ocr.flatten(ocr.deskew(gray))
     (table,) = ocr.find_tables(straight, dpi=200)
@@ -121,7 +121,7 @@ def test_red_channel_drops_the_seal_but_keeps_the_print() -> None:
     page = Image.new("RGB", (400, 400), (250, 250, 250))
     ImageDraw.Draw(page).rectangle([100, 190, 300, 210], fill=(30, 30, 30))  # print
     sealed = stamp_seal(page, np.random.default_rng(1))
-    _, gray = ocr._grays(sealed)
+    _, gray, _ = ocr._grays(sealed)
     pixels = np.asarray(gray)
     assert pixels[195:205, 120:280].mean() < 100  # the print under the seal is still ink
     reddish = np.asarray(sealed, dtype=int)
